@@ -39,8 +39,15 @@ class Student(Protocol):
         """Greedy answers for a batch of user prompts, in order."""
         ...
 
-    def train(self, pairs: list[TrainingPair], output_dir: Path) -> TrainResult:
-        """Fine-tune on ``pairs`` and save the adapter (peft format) under ``output_dir``."""
+    def train(
+        self, pairs: list[TrainingPair], output_dir: Path, init_adapter: Path | None = None
+    ) -> TrainResult:
+        """Fine-tune on ``pairs`` and save the adapter (peft format) under ``output_dir``.
+
+        ``init_adapter`` is the previous round's adapter. A student configured to continue
+        training starts from it (the caller then passes only the new pairs); a student
+        configured to retrain from the base ignores it (the caller passes all pairs so far).
+        """
         ...
 
     def load_adapter(self, adapter_dir: Path | None) -> None:

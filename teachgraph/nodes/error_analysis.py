@@ -1,0 +1,80 @@
+"""error_analysis: group the student's failures and name what it gets wrong, citing instances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from teachgraph.domain import EvaluatedInstance
+from teachgraph.graphs.state import ErrorAnalysis, ErrorGroup, TeacherContext, TeacherState
+from teachgraph.nodes.llm import ask, messages, trace
+
+NODE = "error_analysis"
+
+SYSTEM = (
+    "You are an expert teacher who diagnoses a student model's mistakes. "
+    "You group failures by the underlying skill the student lacks and name that skill precisely."
+)
+
+USER = """The student answered these questions wrongly. Each line: [id] question | student's answer | correct answer.
+
+{failures}
+
+Group the failures into at most {max_groups} groups by the specific skill the student is missing
+(compare the student's answer to the correct one step by step). For each group give a short name,
+a one-sentence description of the mistake, and the ids of the failures in it (use the ids exactly
+as written above)."""
+
+
+def format_failure(e: EvaluatedInstance, width: int = 300) -> str:
+    """One compact line per failure, as shown to the teacher."""
+    question = " ".join(e.instance.prompt.split())[:width]
+    student = " ".join((e.extracted_answer or e.prediction or "(no answer)").split())[:80]
+    return f"[{e.instance.id}] {question} | {student} | {e.instance.answer}"
+
+
+def select_failures(evaluated: list[EvaluatedInstance], limit: int) -> list[EvaluatedInstance]:
+    """Failures first, spread across gold skills so one skill can't crowd out the rest."""
+    failures = [e for e in evaluated if not e.correct]
+    by_skill: dict[str, list[EvaluatedInstance]] = {}
+    for e in failures:
+        by_skill.setdefault(e.skill or e.instance.gold_skill or "", []).append(e)
+    picked: list[EvaluatedInstance] = []
+    while len(picked) < limit and any(by_skill.values()):
+        for bucket in by_skill.values():
+            if bucket and len(picked) < limit:
+                picked.append(bucket.pop(0))
+    return picked
+
+
+def error_analysis(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
+    """Ask the node's model to group failures; ids that don't name a shown failure are dropped."""
+    ctx, iteration = runtime.context, state.get("iteration", 0)
+    shown = select_failures(state.get("evaluated", []), ctx.settings.failures_shown)
+    if not shown:
+        trace(runtime, "analysis", node=NODE, iteration=iteration, groups=[], note="no failures to analyse")
+        return {"analysis": ErrorAnalysis(groups=[])}
+    prompt = messages(
+        SYSTEM,
+        USER.format(failures="\n".join(map(format_failure, shown)), max_groups=ctx.settings.max_skills),
+    )
+    answer = ask(runtime, NODE, ErrorAnalysis, prompt, iteration=iteration)
+    if answer.value is None:
+        return {"analysis": None, "failures": [answer.failure]}
+    valid_ids = {e.instance.id for e in shown}
+    groups: list[ErrorGroup] = []
+    for group in answer.value.groups[: ctx.settings.max_skills]:
+        cited = [i for i in dict.fromkeys(group.instance_ids) if i in valid_ids]
+        if group.name.strip():
+            groups.append(group.model_copy(update={"instance_ids": cited}))
+    trace(
+        runtime,
+        "analysis",
+        node=NODE,
+        iteration=iteration,
+        model=answer.model,
+        groups=[g.model_dump() for g in groups],
+        failures_shown=len(shown),
+    )
+    return {"analysis": ErrorAnalysis(groups=groups)}

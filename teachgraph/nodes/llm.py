@@ -1,0 +1,91 @@
+"""The one way teacher nodes call an LLM: the node's own model, structured output, a trace event.
+
+Every call goes through :func:`ask`, so every call is traced the same way (node, model, tokens,
+latency, outcome) and no node can forget to record a failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+from pydantic import BaseModel
+
+from teachgraph.graphs.state import NodeFailure, TeacherContext
+from teachgraph.providers import structured_call
+from teachgraph.tracing.events import emit
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass
+class Answer(Generic[T]):
+    """The outcome of :func:`ask`: ``value`` is None when every attempt failed."""
+
+    value: T | None
+    model: str
+    failure: NodeFailure | None
+
+
+def messages(system: str, user: str) -> list[BaseMessage]:
+    """A system + user message pair."""
+    return [SystemMessage(system), HumanMessage(user)]
+
+
+def ask(
+    runtime: Runtime[TeacherContext],
+    node: str,
+    schema: type[T],
+    prompt: list[BaseMessage],
+    *,
+    iteration: int,
+    skill: str | None = None,
+    purpose: str = "",
+) -> Answer[T]:
+    """Call ``node``'s configured model for a ``schema`` object, with bounded retries.
+
+    Never raises for model misbehaviour or provider failure: the failure is traced and returned.
+    """
+    ctx = runtime.context
+    model = ctx.models.for_node(node)
+    result = structured_call(model, schema, prompt, max_attempts=ctx.settings.max_attempts)
+    prompt_text = "\n".join(str(m.content) for m in prompt)
+    emit(
+        runtime.stream_writer,
+        "llm_call",
+        node=node,
+        iteration=iteration,
+        run_id=ctx.run_id,
+        skill=skill,
+        model=result.model or model.label,
+        purpose=purpose or schema.__name__,
+        ok=result.value is not None,
+        error=result.error,
+        attempts=result.attempts,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        latency_s=round(result.latency_s, 3),
+        prompt_sha256=hashlib.sha256(prompt_text.encode()).hexdigest()[:16],
+        response=(result.raw or "")[:4000],
+    )
+    failure = None
+    if result.value is None:
+        failure = NodeFailure(node=node, iteration=iteration, error=result.error or "no output", skill=skill)
+        emit(
+            runtime.stream_writer,
+            "failure",
+            node=node,
+            iteration=iteration,
+            run_id=ctx.run_id,
+            skill=skill,
+            error=failure.error,
+        )
+    return Answer(value=result.value, model=model.label, failure=failure)
+
+
+def trace(runtime: Runtime[TeacherContext], kind: str, *, node: str, iteration: int, skill: str | None = None, **data: Any) -> None:
+    """Emit a decision event from a node (thin wrapper that fills in the run id)."""
+    emit(runtime.stream_writer, kind, node=node, iteration=iteration, run_id=runtime.context.run_id, skill=skill, **data)

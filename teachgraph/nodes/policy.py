@@ -1,0 +1,185 @@
+"""policy (skill tree): choose explore or exploit per skill, with a reason, and route accordingly.
+
+The policy is the one named in the settings (``llm``, ``alternating``, ``random``, ``bandit``) or a
+callable passed to the graph builder. The LLM policy reads each skill's history from the forest;
+anything it leaves out or gets wrong falls back to the handwritten policy, and the fallback is
+recorded in the decision's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+from pydantic import BaseModel, Field
+
+from teachgraph.graphs.state import NodeFailure, SkillAction, TeacherContext, TeacherState
+from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.nodes.policies import (
+    Policy,
+    alternating_policy,
+    make_bandit_policy,
+    make_random_policy,
+    root_budgets,
+    split_budget,
+    working_leaves,
+)
+from teachgraph.skills import SkillForest
+
+NODE = "policy"
+
+SYSTEM = (
+    "You are the planner of a teacher that writes training data for a student model. Each round you "
+    "decide, per skill, whether to EXPLORE (add new, distinct subskills to write data for) or to "
+    "EXPLOIT (move the data budget between existing subskills, towards those where the student "
+    "still improves or still fails)."
+)
+
+USER = """Round {iteration}. Data budget this round: {budget} examples in total.
+
+{skills}
+
+For every skill above, decide:
+- action "explore" with num_new_subskills (1-{explore_n}) and quota_per_new_subskill, or
+- action "exploit" with a quota for each existing subskill (0 pauses it).
+Keep each skill within its share of the budget shown. Give a one-sentence reason per skill."""
+
+
+class QuotaSetting(BaseModel):
+    subskill: str = Field(description="Existing subskill name, as shown.")
+    quota: int = Field(ge=0)
+
+
+class PlannedAction(BaseModel):
+    skill: str = Field(description="Skill name, as shown.")
+    action: Literal["explore", "exploit"]
+    reason: str
+    num_new_subskills: int = Field(default=0, ge=0)
+    quota_per_new_subskill: int = Field(default=0, ge=0)
+    quotas: list[QuotaSetting] = Field(default_factory=list)
+
+
+class PolicyDecision(BaseModel):
+    """The LLM policy's decisions, one per skill."""
+
+    actions: list[PlannedAction]
+
+
+def describe_skill(forest: SkillForest, root: str, share: int) -> str:
+    """The history the LLM policy sees for one skill."""
+    node = forest.node(root)
+    acc = [f"{p.value:.2f}@{p.iteration}" for p in node.accuracy_history if p.split == "validation"]
+    lines = [f"Skill {node.name!r} (share {share}): validation accuracy history {', '.join(acc) or 'unknown'}"]
+    for leaf in working_leaves(forest, root):
+        if leaf == root:
+            lines.append("  (no subskills yet)")
+            continue
+        n = forest.node(leaf)
+        lines.append(f"  subskill {n.name!r}: quota {n.quota}, examples so far {n.generated_total}, last round {n.generated_last}")
+    return "\n".join(lines)
+
+
+def _to_action(forest: SkillForest, root: str, plan: PlannedAction, share: int, explore_n: int, max_leaves: int) -> SkillAction | None:
+    room = max_leaves - len(forest.children(root))
+    if plan.action == "explore" and room > 0:
+        n = min(max(plan.num_new_subskills, 1), explore_n, room)
+        quota = min(max(plan.quota_per_new_subskill, 1), max(share // n, 1))
+        pause = {leaf: 0 for leaf in working_leaves(forest, root)}
+        return SkillAction(skill=root, kind="explore", reason=plan.reason, num_new=n, new_quota=quota, quotas=pause)
+    if plan.action == "exploit":
+        quotas: dict[str, int] = {}
+        for q in plan.quotas:
+            path = forest.find(q.subskill, parent=root) or (root if forest.find(q.subskill) == root else None)
+            if path is not None:
+                quotas[path] = q.quota
+        total = sum(quotas.values())
+        if not quotas or total == 0:
+            return None
+        if total > share:  # the model overspent: scale down, keep its proportions
+            quotas = split_budget({k: float(v) for k, v in quotas.items()}, share)
+        return SkillAction(skill=root, kind="exploit", reason=plan.reason, quotas=quotas)
+    return None
+
+
+def llm_policy(
+    forest: SkillForest, runtime: Runtime[TeacherContext], iteration: int
+) -> tuple[list[SkillAction], list[NodeFailure]]:
+    """Ask the policy model; fall back to the handwritten policy per skill it got wrong."""
+    s = runtime.context.settings
+    shares = root_budgets(forest, s.examples_per_iteration, with_state=True)
+    prompt = messages(
+        SYSTEM,
+        USER.format(
+            iteration=iteration,
+            budget=s.examples_per_iteration,
+            skills="\n\n".join(describe_skill(forest, r, shares[r]) for r in forest.roots()),
+            explore_n=s.explore_subskills,
+        ),
+    )
+    answer = ask(runtime, NODE, PolicyDecision, prompt, iteration=iteration, purpose="explore/exploit")
+    fallback = {
+        a.skill: a
+        for a in alternating_policy(
+            forest, iteration=iteration, budget=s.examples_per_iteration, explore_n=s.explore_subskills, max_leaves=s.max_subskills, with_state=True
+        )
+    }
+    planned: dict[str, SkillAction] = {}
+    for plan in answer.value.actions if answer.value else []:
+        root = forest.find(plan.skill)
+        if root is not None and root in shares and root not in planned:
+            action = _to_action(forest, root, plan, shares[root], s.explore_subskills, s.max_subskills)
+            if action is not None:
+                planned[root] = action
+    actions = []
+    for root in forest.roots():
+        if root in planned:
+            actions.append(planned[root])
+        else:
+            fb = fallback[root]
+            why = "model failed" if answer.value is None else "model gave no usable decision for this skill"
+            actions.append(fb.model_copy(update={"reason": f"fallback to handwritten ({why}): {fb.reason}"}))
+    return actions, [answer.failure] if answer.failure else []
+
+
+def make_policy_node(custom: Policy | None = None) -> Callable[..., dict[str, Any]]:
+    """Build the policy node; ``custom`` overrides the policy named in the settings."""
+
+    def policy(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
+        """Decide explore/exploit per root skill and record every decision with its reason."""
+        s, iteration = runtime.context.settings, state.get("iteration", 0)
+        forest = SkillForest.from_data(state["forest"])
+        with_state = state.get("with_state", True)
+        failures: list[NodeFailure] = []
+        kwargs = dict(
+            iteration=iteration, budget=s.examples_per_iteration, explore_n=s.explore_subskills,
+            max_leaves=s.max_subskills, with_state=with_state,
+        )
+        if custom is not None:
+            actions, name = custom(forest, **kwargs), getattr(custom, "__name__", "custom")
+        elif s.policy == "llm" and with_state:
+            actions, failures = llm_policy(forest, runtime, iteration)
+            name = "llm"
+        elif s.policy == "random":
+            actions, name = make_random_policy(s.seed)(forest, **kwargs), "random"
+        elif s.policy == "bandit":
+            actions, name = make_bandit_policy()(forest, **kwargs), "bandit"
+        else:
+            actions, name = alternating_policy(forest, **kwargs), "alternating"
+        for a in actions:
+            trace(runtime, "decision", node=NODE, iteration=iteration, skill=a.skill, policy=name, action=a.kind, **a.model_dump(exclude={"skill", "kind"}))
+        return {"actions": actions, "forest": forest.to_data(), "failures": failures}
+
+    return policy
+
+
+def route_after_policy(state: TeacherState) -> list[Send] | str:
+    """Explore actions fan out to subskill exploration (one branch per skill); else rebalance."""
+    explores = [a for a in state.get("actions", []) if a.kind == "explore"]
+    if not explores:
+        return "rebalance"
+    return [
+        Send("subskill_exploration", {"iteration": state.get("iteration", 0), "forest": state["forest"], "actions": [a]})
+        for a in explores
+    ]

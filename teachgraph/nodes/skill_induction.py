@@ -1,0 +1,156 @@
+"""skill_induction: name skills from the task's instances and assign every instance to exactly one.
+
+Skills are merged into the forest across iterations: names are matched case- and
+punctuation-insensitively against existing skills, so the forest keeps stable names and no
+duplicates. Instances already assigned keep their skill; only new ones are sent to the model.
+With ``use_gold_skills`` the task's own labels stand in for the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field
+
+from teachgraph.domain import EvaluatedInstance
+from teachgraph.graphs.state import NodeFailure, TeacherContext, TeacherState
+from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.skills import SkillForest
+
+NODE = "skill_induction"
+FALLBACK_SKILL = "other"
+CHUNK = 30  # instances per call: keeps prompts within a small local model's context
+
+SYSTEM = (
+    "You are an expert curriculum designer. You name the skills a student needs to solve "
+    "questions, at a useful level of detail for writing practice material."
+)
+
+USER = """Here are questions from a {task} task. Each line: [id] question.
+
+{questions}
+
+{existing}Name at most {max_skills} skills (short, specific, mutually exclusive) that together cover
+these questions, with a one-sentence description each. Then assign EVERY question id above to
+exactly one skill name from your list."""
+
+
+class InducedSkill(BaseModel):
+    name: str = Field(description="Short skill name, e.g. 'greatest common divisor'.")
+    description: str = Field(default="", description="One sentence.")
+
+
+class Assignment(BaseModel):
+    id: str = Field(description="Question id exactly as shown.")
+    skill: str = Field(description="One of the skill names.")
+
+
+class SkillInduction(BaseModel):
+    """Skills named by the model and the assignment of every question to one of them."""
+
+    skills: list[InducedSkill]
+    assignments: list[Assignment]
+
+
+def _gold_assign(forest: SkillForest, ctx: TeacherContext, pending: list[EvaluatedInstance]) -> None:
+    descriptions = {g.name: g.description for g in ctx.task.gold_skills() or []}
+    for e in pending:
+        label = e.instance.gold_skill or FALLBACK_SKILL
+        path = forest.find(label) or forest.add_skill(
+            label, description=descriptions.get(label, ""), gold_label=e.instance.gold_skill
+        )
+        forest.assign(e.instance.id, path)
+
+
+def _llm_assign(
+    forest: SkillForest, runtime: Runtime[TeacherContext], pending: list[EvaluatedInstance], iteration: int
+) -> tuple[list[NodeFailure], int]:
+    ctx = runtime.context
+    failures: list[NodeFailure] = []
+    fallbacks = 0
+    for start in range(0, len(pending), CHUNK):
+        chunk = pending[start : start + CHUNK]
+        existing = forest.roots()
+        existing_text = (
+            "Skills already in use (reuse these names when they fit):\n"
+            + "\n".join(f"- {forest.node(p).name}: {forest.node(p).description}" for p in existing)
+            + "\n\n"
+            if existing
+            else ""
+        )
+        room = max(ctx.settings.max_skills - len(existing), 0)
+        prompt = messages(
+            SYSTEM,
+            USER.format(
+                task=ctx.task.name,
+                questions="\n".join(f"[{e.instance.id}] {' '.join(e.instance.prompt.split())[:300]}" for e in chunk),
+                existing=existing_text,
+                max_skills=max(room, 1) if not existing else ctx.settings.max_skills,
+            ),
+        )
+        answer = ask(runtime, NODE, SkillInduction, prompt, iteration=iteration, purpose="induce+assign")
+        name_to_path: dict[str, str] = {}
+        if answer.value is None:
+            failures.append(answer.failure)  # type: ignore[arg-type]
+        else:
+            for skill in answer.value.skills:
+                path = forest.find(skill.name)
+                if path is None and len(forest.roots()) < ctx.settings.max_skills and skill.name.strip():
+                    path = forest.add_skill(skill.name, description=skill.description, iteration=iteration)
+                if path is not None:
+                    name_to_path[skill.name.strip().lower()] = path
+            ids = {e.instance.id for e in chunk}
+            for a in answer.value.assignments:
+                path = name_to_path.get(a.skill.strip().lower()) or forest.find(a.skill)
+                if a.id in ids and path is not None and a.id not in forest.assignments:
+                    forest.assign(a.id, path)
+        # Every instance gets exactly one skill: what the model left out goes to a visible bucket.
+        for e in chunk:
+            if e.instance.id not in forest.assignments:
+                path = forest.find(FALLBACK_SKILL) or forest.add_skill(
+                    FALLBACK_SKILL, description="Questions the teacher did not assign to a named skill.", iteration=iteration
+                )
+                forest.assign(e.instance.id, path)
+                fallbacks += 1
+    return failures, fallbacks
+
+
+def skill_induction(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
+    """Induce/merge skills, assign instances, and record per-skill accuracy when the teacher sees state."""
+    ctx, iteration = runtime.context, state.get("iteration", 0)
+    forest = SkillForest.from_data(state["forest"]) if state.get("forest") else SkillForest()
+    evaluated = state.get("evaluated", [])
+    pending = [e for e in evaluated if e.instance.id not in forest.assignments]
+    failures: list[NodeFailure] = []
+    fallbacks = 0
+    source = "assigned earlier"
+    if pending:
+        if ctx.settings.use_gold_skills and ctx.task.gold_skills():
+            _gold_assign(forest, ctx, pending)
+            source = "gold labels"
+        else:
+            failures, fallbacks = _llm_assign(forest, runtime, pending, iteration)
+            source = "model"
+    # Attach each instance's root skill so later nodes can pick errors per skill.
+    root_of = {iid: path.split("/")[0] for iid, path in forest.assignments.items()}
+    evaluated = [e.model_copy(update={"skill": root_of.get(e.instance.id)}) for e in evaluated]
+    if state.get("with_state", True):
+        for root in forest.roots():
+            mine = [e for e in evaluated if e.skill == root]
+            if mine:
+                forest.record_accuracy(
+                    root, iteration=iteration, split="validation", value=sum(e.correct for e in mine) / len(mine), n=len(mine)
+                )
+    trace(
+        runtime,
+        "skills",
+        node=NODE,
+        iteration=iteration,
+        source=source,
+        skills={r: forest.node(r).description for r in forest.roots()},
+        newly_assigned=len(pending),
+        fallback_assignments=fallbacks,
+        sizes={r: len(forest.instances_of(r)) for r in forest.roots()},
+    )
+    return {"forest": forest.to_data(), "evaluated": evaluated, "failures": failures}

@@ -1,0 +1,88 @@
+"""subskill_exploration: propose N new, distinct subskills under a skill (one branch per skill).
+
+Names are checked against the skill's existing subskills (case/punctuation-insensitive) and
+against each other. Too few: ask once more with the names so far excluded. Too many: truncate.
+A remaining shortfall is recorded, never hidden.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field
+
+from teachgraph.graphs.state import ExploredSubskills, NodeFailure, SkillAction, TeacherContext
+from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.skills import SkillForest
+
+NODE = "subskill_exploration"
+
+SYSTEM = (
+    "You are an expert curriculum designer. You break a skill into specific, teachable subskills "
+    "that a student could practise separately."
+)
+
+USER = """Skill: {name} — {description}
+{existing}
+Propose exactly {n} NEW subskills of this skill, each different from the ones listed and from each
+other. Give each a short name and a one-sentence description."""
+
+
+class ProposedSubskill(BaseModel):
+    name: str = Field(description="Short subskill name.")
+    description: str = Field(default="", description="One sentence.")
+
+
+class SubskillProposal(BaseModel):
+    """New subskills for one skill."""
+
+    subskills: list[ProposedSubskill]
+
+
+def _key(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def propose(
+    runtime: Runtime[TeacherContext], forest: SkillForest, action: SkillAction, iteration: int
+) -> tuple[list[tuple[str, str]], list[NodeFailure]]:
+    """Up to ``action.num_new`` distinct new subskills, asking at most twice."""
+    node = forest.node(action.skill)
+    taken = {_key(forest.node(c).name) for c in forest.children(action.skill)} | {_key(node.name)}
+    chosen: list[tuple[str, str]] = []
+    failures: list[NodeFailure] = []
+    for _attempt in range(2):
+        missing = action.num_new - len(chosen)
+        if missing <= 0:
+            break
+        names = [forest.node(c).name for c in forest.children(action.skill)] + [n for n, _ in chosen]
+        existing = ("Existing subskills (do not repeat): " + "; ".join(names) + "\n") if names else ""
+        prompt = messages(SYSTEM, USER.format(name=node.name, description=node.description, existing=existing, n=missing))
+        answer = ask(runtime, NODE, SubskillProposal, prompt, iteration=iteration, skill=action.skill)
+        if answer.value is None:
+            failures.append(answer.failure)  # type: ignore[arg-type]
+            continue
+        for sub in answer.value.subskills:
+            key = _key(sub.name)
+            if key and key not in taken and "/" not in sub.name and len(chosen) < action.num_new:
+                taken.add(key)
+                chosen.append((" ".join(sub.name.split()), sub.description.strip()))
+    return chosen, failures
+
+
+def subskill_exploration(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dict[str, Any]:
+    """Handle one explore action (this node runs once per explored skill, via ``Send``)."""
+    iteration = state.get("iteration", 0)
+    forest = SkillForest.from_data(state["forest"])
+    results, failures = [], []
+    for action in state["actions"]:
+        chosen, fails = propose(runtime, forest, action, iteration)
+        failures += fails
+        shortfall = action.num_new - len(chosen)
+        results.append(ExploredSubskills(skill=action.skill, quota=action.new_quota, subskills=chosen, shortfall=shortfall))
+        trace(
+            runtime, "subskills", node=NODE, iteration=iteration, skill=action.skill,
+            proposed=[n for n, _ in chosen], requested=action.num_new, shortfall=shortfall, quota=action.new_quota,
+        )
+    return {"explored": results, "failures": failures}

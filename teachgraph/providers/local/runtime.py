@@ -1,0 +1,190 @@
+"""In-process llama.cpp chat model (``local:NAME``).
+
+``llama_cpp.Llama`` objects are cached per (model file, context size, threads) for the life of
+the process: loading the 1.1 GB teacher takes seconds and ~2 GB of RAM, and every graph node
+would otherwise load its own copy. A llama.cpp context is not re-entrant, so each cached object
+carries a lock and calls are serialised (on 2 cores parallel generation would not be faster
+anyway).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+)
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
+
+from teachgraph.errors import MissingDependencyError
+
+
+def require_llama_cpp() -> Any:
+    """Import ``llama_cpp`` or raise MissingDependencyError naming the ``local`` extra."""
+    try:
+        import llama_cpp
+    except ImportError:
+        raise MissingDependencyError("local models", "llama-cpp-python", "local") from None
+    return llama_cpp
+
+
+def default_threads() -> int:
+    """Threads for llama.cpp: the CPUs this process may use, capped at 8 (more rarely helps)."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available = os.cpu_count() or 1
+    return max(1, min(available, 8))
+
+
+_CacheKey = tuple[str, int, int, int]
+_LLAMAS: dict[_CacheKey, tuple[Any, threading.Lock]] = {}
+_LLAMAS_LOCK = threading.Lock()
+
+
+def load_llama(
+    model_path: str, *, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, seed: int = 0
+) -> tuple[Any, threading.Lock]:
+    """The process-wide ``Llama`` for these settings and the lock that guards it."""
+    key = (os.path.realpath(model_path), n_ctx, n_threads, n_gpu_layers)
+    with _LLAMAS_LOCK:
+        cached = _LLAMAS.get(key)
+        if cached is None:
+            llama_cpp = require_llama_cpp()
+            llm = llama_cpp.Llama(
+                model_path=model_path,
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_gpu_layers=n_gpu_layers,
+                seed=seed,
+                verbose=False,
+            )
+            cached = (llm, threading.Lock())
+            _LLAMAS[key] = cached
+        return cached
+
+
+def unload_all() -> None:
+    """Drop every cached ``Llama`` (frees their memory once no chat model references them)."""
+    with _LLAMAS_LOCK:
+        _LLAMAS.clear()
+
+
+def _content_text(message: BaseMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, dict) and block.get("type") == "text":
+            parts.append(str(block.get("text", "")))
+        else:  # images etc.: a text-only GGUF cannot use them; keep a marker, not silence
+            parts.append(json.dumps(block, default=str))
+    return "\n".join(parts)
+
+
+def to_llama_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    """LangChain messages -> OpenAI-style dicts that ``create_chat_completion`` renders with the
+    GGUF's own chat template."""
+    out: list[dict[str, str]] = []
+    for message in messages:
+        if isinstance(message, SystemMessage):
+            role = "system"
+        elif isinstance(message, HumanMessage):
+            role = "user"
+        elif isinstance(message, AIMessage):
+            role = "assistant"
+        elif isinstance(message, ChatMessage):
+            role = message.role
+        else:  # tool results etc.: the embedded models have no tool role in their templates
+            role = "user"
+        out.append({"role": role, "content": _content_text(message)})
+    return out
+
+
+class LocalLlamaChatModel(BaseChatModel):
+    """A chat model over an in-process ``llama_cpp.Llama``.
+
+    ``bind(response_format={"type": "json_object", "schema": {...}})`` makes llama.cpp constrain
+    generation with a grammar built from the JSON schema, so even a 135M model emits
+    schema-shaped JSON. Usage metadata carries llama.cpp's real token counts.
+    """
+
+    model_name: str
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int = Field(default_factory=default_threads)
+    n_gpu_layers: int = 0
+    temperature: float = 0.0
+    max_tokens: int = 1024
+    seed: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp-local"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "n_ctx": self.n_ctx,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+        }
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        llm, lock = load_llama(
+            self.model_path,
+            n_ctx=self.n_ctx,
+            n_threads=self.n_threads,
+            n_gpu_layers=self.n_gpu_layers,
+            seed=self.seed,
+        )
+        request: dict[str, Any] = {
+            "messages": to_llama_messages(messages),
+            "temperature": kwargs.get("temperature", self.temperature),
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "seed": self.seed,
+            "stop": stop or [],
+        }
+        if kwargs.get("response_format") is not None:
+            request["response_format"] = kwargs["response_format"]
+        with lock:
+            completion = llm.create_chat_completion(**request)
+        choice = completion["choices"][0]
+        text = choice["message"].get("content") or ""
+        usage = completion.get("usage") or {}
+        input_tokens = int(usage.get("prompt_tokens", 0))
+        output_tokens = int(usage.get("completion_tokens", 0))
+        message = AIMessage(
+            content=text,
+            usage_metadata={
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "total_tokens": input_tokens + output_tokens,
+            },
+            response_metadata={
+                "model_name": self.model_name,
+                "finish_reason": choice.get("finish_reason"),
+            },
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])

@@ -1,0 +1,288 @@
+"""Structured output that never raises for model misbehaviour or provider failure.
+
+Teacher nodes ask for pydantic objects many times per iteration, from models ranging from GPT-4o
+to a 135M llama.cpp model. :func:`structured_call` hides the differences:
+
+* ``json_schema`` / ``function_calling``: LangChain's ``with_structured_output(schema,
+  method=..., include_raw=True)``, which reports parse failures instead of raising.
+* ``json_object``: ``bind(response_format={"type": "json_object", "schema": ...})`` (llama.cpp
+  compiles the schema into a grammar) plus format instructions, then strict parsing.
+* ``prompt``: format instructions appended to the conversation, then lenient extraction of the
+  JSON from the reply (code fences and surrounding prose are tolerated) and strict validation.
+
+A reply that is not valid is re-asked: the bad reply and the validation error are appended to
+the conversation so the model can correct itself. Provider exceptions also use up an attempt
+(the same conversation is retried). After the last attempt the result carries ``value=None``
+and a one-line error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.output_parsers import PydanticOutputParser
+from pydantic import BaseModel, ValidationError
+
+from teachgraph.errors import ConfigError
+from teachgraph.providers.resolve import ResolvedModel
+from teachgraph.providers.scripted import estimate_tokens, prompt_text
+from teachgraph.providers.secrets import describe_exception, one_line
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass
+class StructuredResult(Generic[T]):
+    """Outcome of :func:`structured_call`.
+
+    ``value`` is the validated object, or ``None`` with ``error`` set (one line). ``raw`` is the
+    text of the last reply (tool-call arguments as JSON for tool calls). Token counts are summed
+    over attempts; ``tokens_estimated`` is True when some attempt's provider reported no usage
+    and ~4 characters/token was assumed instead. ``latency_s`` is wall time for all attempts.
+    """
+
+    value: T | None
+    error: str | None
+    raw: str | None
+    attempts: int
+    input_tokens: int
+    output_tokens: int
+    latency_s: float
+    model: str
+    method: str = ""
+    tokens_estimated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Whether a valid value was obtained."""
+        return self.value is not None
+
+
+@dataclass
+class _Attempt:
+    value: BaseModel | None
+    error: str | None
+    raw: str
+    message: AIMessage | None
+
+
+_FENCE_RE = re.compile(r"```[ \t]*(?:json|JSON|json5)?[ \t]*\r?\n?(.*?)```", re.DOTALL)
+
+
+def extract_json(text: str) -> Any:
+    """The first JSON object in ``text``: the whole text, a fenced block, or an object embedded
+    in prose. Raises ``ValueError`` with a short reason."""
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError("empty reply")
+    candidates = [m.group(1).strip() for m in _FENCE_RE.finditer(stripped)]
+    candidates.append(stripped)
+    decoder = json.JSONDecoder()
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError:
+            pass
+        # Leading/trailing prose: decode from each '{' until one parses.
+        for match in re.finditer(r"\{", candidate):
+            try:
+                value, _end = decoder.raw_decode(candidate, match.start())
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                return value
+    raise ValueError("no JSON object found in the reply")
+
+
+def describe_validation_error(err: ValidationError, limit: int = 6) -> str:
+    """``"field: problem; other.field: problem"`` (at most ``limit`` entries)."""
+    parts = []
+    for item in err.errors()[:limit]:
+        location = ".".join(str(p) for p in item["loc"]) or "(root)"
+        parts.append(f"{location}: {item['msg']}")
+    more = len(err.errors()) - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def parse_text(text: str, schema: type[T]) -> tuple[T | None, str | None]:
+    """Validate a text reply against ``schema``: ``(value, None)`` or ``(None, error)``."""
+    try:
+        data = extract_json(text)
+    except ValueError as err:
+        return None, str(err)
+    try:
+        return schema.model_validate(data), None
+    except ValidationError as err:
+        return None, f"JSON does not match {schema.__name__}: {describe_validation_error(err)}"
+
+
+def _raw_text(message: AIMessage | None) -> str:
+    if message is None:
+        return ""
+    if message.tool_calls:
+        return json.dumps([call["args"] for call in message.tool_calls], default=str)
+    content = message.content
+    return content if isinstance(content, str) else json.dumps(content, default=str)
+
+
+def _with_instructions(messages: list[BaseMessage], instructions: str) -> list[BaseMessage]:
+    """Append format instructions to the last user message (or as a new one)."""
+    if (
+        messages
+        and isinstance(messages[-1], HumanMessage)
+        and isinstance(messages[-1].content, str)
+    ):
+        last = messages[-1]
+        return [
+            *messages[:-1],
+            last.model_copy(update={"content": f"{last.content}\n\n{instructions}"}),
+        ]
+    return [*messages, HumanMessage(content=instructions)]
+
+
+def _repair_message(error: str, method: str) -> HumanMessage:
+    if method in ("json_schema", "function_calling"):
+        ask = "Answer again, following the required output schema exactly."
+    else:
+        ask = (
+            "Reply again with only one JSON object that conforms to the schema given above: "
+            "no explanations and no code fences."
+        )
+    return HumanMessage(content=f"Your previous reply could not be used: {error}. {ask}")
+
+
+def _run_native(model: ResolvedModel, schema: type[T], messages: list[BaseMessage]) -> _Attempt:
+    runnable = model.chat_model.with_structured_output(
+        schema, method=model.structured_method, include_raw=True
+    )
+    out = runnable.invoke(messages)
+    raw_message = out.get("raw") if isinstance(out, dict) else None
+    message = raw_message if isinstance(raw_message, AIMessage) else None
+    raw = _raw_text(message)
+    parsed = out.get("parsed") if isinstance(out, dict) else out
+    parsing_error = out.get("parsing_error") if isinstance(out, dict) else None
+    if parsed is not None:
+        try:
+            value = parsed if isinstance(parsed, schema) else schema.model_validate(parsed)
+            return _Attempt(value, None, raw, message)
+        except ValidationError as err:
+            parsing_error = err
+    if isinstance(parsing_error, ValidationError):
+        error = (
+            f"output does not match {schema.__name__}: {describe_validation_error(parsing_error)}"
+        )
+    elif parsing_error is not None:
+        error = f"output could not be parsed: {describe_exception(parsing_error, 300)}"
+    elif not raw.strip():
+        error = "empty reply"
+    elif model.structured_method == "function_calling":
+        error = f"the model answered in text instead of calling the {schema.__name__} tool"
+    else:
+        error = "no structured output in the reply"
+    return _Attempt(None, error, raw, message)
+
+
+def _run_text(model: ResolvedModel, schema: type[T], messages: list[BaseMessage]) -> _Attempt:
+    runnable: Any = model.chat_model
+    if model.structured_method == "json_object":
+        runnable = runnable.bind(
+            response_format={"type": "json_object", "schema": schema.model_json_schema()}
+        )
+    reply = runnable.invoke(messages)
+    message = reply if isinstance(reply, AIMessage) else None
+    raw = _raw_text(message) if message is not None else str(getattr(reply, "content", reply))
+    value, error = parse_text(raw, schema)
+    return _Attempt(value, error, raw, message)
+
+
+def _usage(message: AIMessage | None, sent: list[BaseMessage], raw: str) -> tuple[int, int, bool]:
+    usage = message.usage_metadata if message is not None else None
+    if usage and (usage.get("input_tokens") or usage.get("output_tokens")):
+        estimated = bool(message is not None and message.response_metadata.get("tokens_estimated"))
+        return int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)), estimated
+    return estimate_tokens(prompt_text(sent)), estimate_tokens(raw), True
+
+
+def structured_call(
+    model: ResolvedModel,
+    schema: type[T],
+    messages: Sequence[BaseMessage],
+    *,
+    max_attempts: int = 3,
+) -> StructuredResult[T]:
+    """Ask ``model`` for a ``schema`` instance; retry with the error on invalid output.
+
+    Never raises for model misbehaviour or provider failure: after ``max_attempts`` the result
+    has ``value=None`` and ``error`` set. (A :class:`ConfigError` raised by the model, such as a
+    scripted model running out of responses, does propagate: it is a setup bug, not a model
+    failure.)
+    """
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    method = model.structured_method
+    conversation: list[BaseMessage] = list(messages)
+    if method in ("json_object", "prompt"):
+        # json_object needs the instructions too: OpenAI-style servers require the word "JSON"
+        # in the prompt, and field names/descriptions help content even under a grammar.
+        instructions = PydanticOutputParser(pydantic_object=schema).get_format_instructions()
+        conversation = _with_instructions(conversation, instructions)
+    runner = _run_native if method in ("json_schema", "function_calling") else _run_text
+
+    started = time.perf_counter()
+    input_tokens = output_tokens = 0
+    estimated = False
+    error: str | None = None
+    raw: str | None = None
+    attempts = 0
+    for attempts in range(1, max_attempts + 1):
+        try:
+            outcome = runner(model, schema, conversation)
+        except ConfigError:
+            raise
+        except Exception as exc:  # provider failure: connection refused, HTTP 500, timeout, ...
+            error = f"provider error: {describe_exception(exc, 300)}"
+            continue
+        used_in, used_out, was_estimated = _usage(outcome.message, conversation, outcome.raw)
+        input_tokens += used_in
+        output_tokens += used_out
+        estimated = estimated or was_estimated
+        raw = outcome.raw
+        if outcome.value is not None:
+            return StructuredResult(
+                value=outcome.value,  # type: ignore[arg-type]  # validated against schema
+                error=None,
+                raw=raw,
+                attempts=attempts,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                latency_s=time.perf_counter() - started,
+                model=model.label,
+                method=method,
+                tokens_estimated=estimated,
+            )
+        error = outcome.error or "invalid reply"
+        # Show the model its own reply (as plain text: a dangling tool call without a tool
+        # result is rejected by OpenAI-style APIs) and what was wrong with it.
+        conversation = [
+            *conversation,
+            AIMessage(content=outcome.raw if outcome.raw.strip() else "(empty reply)"),
+            _repair_message(error, method),
+        ]
+    return StructuredResult(
+        value=None,
+        error=one_line(f"no valid {schema.__name__} after {attempts} attempt(s): {error}"),
+        raw=raw,
+        attempts=attempts,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        latency_s=time.perf_counter() - started,
+        model=model.label,
+        method=method,
+        tokens_estimated=estimated,
+    )

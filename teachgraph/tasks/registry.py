@@ -1,0 +1,167 @@
+"""Task families by name: build a task from a config, and describe the families for the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+
+from teachgraph.domain import SPLITS, Split
+from teachgraph.errors import ConfigError, TeachgraphError, UnknownNameError
+from teachgraph.tasks.arithmetic import ArithmeticParams, ArithmeticTask
+from teachgraph.tasks.base import GoldSkill, Task, TaskConfig
+from teachgraph.tasks.gsm8k import GSM8KParams, GSM8KTask
+from teachgraph.tasks.params import format_validation_error, validate_params
+
+__all__ = [
+    "TaskFamily",
+    "TaskFamilyInfo",
+    "load_task",
+    "register_task_family",
+    "task_families",
+    "task_family_names",
+]
+
+
+@dataclass(frozen=True)
+class TaskFamily:
+    """A registered task family: how to validate its params and build it.
+
+    Attributes:
+        name: The name configs use (``task.name``).
+        description: One line for ``teachgraph tasks`` and the docs.
+        params_model: Pydantic model of the family's params (``extra="forbid"`` expected).
+        factory: Builds the task from validated params.
+    """
+
+    name: str
+    description: str
+    params_model: type[BaseModel]
+    factory: Callable[[Any], Task]
+
+
+class TaskFamilyInfo(BaseModel):
+    """What the CLI shows about a task family.
+
+    Attributes:
+        name: Family name.
+        description: One-line description.
+        skills: The gold skills at default params, or ``None`` when the family has no labels.
+        split_sizes: Instances per split at default params; ``None`` where they cannot be known
+            (e.g. the data is missing, see ``note``).
+        default_params: The family's params with their default values.
+        note: Why sizes are unknown, when they are.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
+    skills: list[GoldSkill] | None
+    split_sizes: dict[Split, int | None]
+    default_params: dict[str, JsonValue]
+    note: str | None = None
+
+
+_FAMILIES: dict[str, TaskFamily] = {}
+
+
+def register_task_family(family: TaskFamily, *, replace: bool = False) -> None:
+    """Register a task family under ``family.name`` (``replace=True`` to override one)."""
+    if family.name in _FAMILIES and not replace:
+        raise ValueError(f"task family {family.name!r} is already registered")
+    _FAMILIES[family.name] = family
+
+
+def task_family_names() -> list[str]:
+    """Registered family names, sorted."""
+    return sorted(_FAMILIES)
+
+
+def load_task(config: TaskConfig | Mapping[str, Any] | str) -> Task:
+    """Build the task a config names.
+
+    Args:
+        config: A :class:`TaskConfig`, a mapping ``{"name": ..., "params": {...}}``, or a bare
+            family name (default params).
+
+    Raises:
+        UnknownNameError: no family of that name is registered.
+        ConfigError: the config or its params are malformed (one-line message).
+        DataNotFoundError: the family's data is missing (e.g. GSM8K files).
+    """
+    if isinstance(config, str):
+        config = TaskConfig(name=config)
+    elif not isinstance(config, TaskConfig):
+        if not isinstance(config, Mapping):
+            raise ConfigError(
+                f"task config must be a name or a mapping with 'name' and 'params', "
+                f"got {type(config).__name__}"
+            )
+        try:
+            config = TaskConfig.model_validate(dict(config))
+        except ValidationError as err:
+            raise ConfigError(
+                f"invalid task config: {format_validation_error(err)} "
+                f"(expected {{name: <task>, params: {{...}}}})"
+            ) from None
+    family = _FAMILIES.get(config.name)
+    if family is None:
+        raise UnknownNameError("task", config.name, list(_FAMILIES))
+    params = validate_params(family.params_model, config.params, family.name)
+    return family.factory(params)
+
+
+def task_families() -> list[TaskFamilyInfo]:
+    """Every registered family with its skills and split sizes at default params."""
+    infos = []
+    for name in task_family_names():
+        family = _FAMILIES[name]
+        defaults = family.params_model()
+        note: str | None = None
+        skills: list[GoldSkill] | None = None
+        sizes: dict[Split, int | None] = dict.fromkeys(SPLITS)
+        try:
+            task = family.factory(defaults)
+            skills = task.gold_skills()
+            split_sizes = getattr(task, "split_sizes", None)
+            if callable(split_sizes):
+                sizes.update(split_sizes())
+            else:
+                sizes.update({s: len(task.instances(s)) for s in SPLITS})
+        except TeachgraphError as err:
+            note = str(err)
+        infos.append(
+            TaskFamilyInfo(
+                name=name,
+                description=family.description,
+                skills=skills,
+                split_sizes=sizes,
+                default_params=defaults.model_dump(mode="json"),
+                note=note,
+            )
+        )
+    return infos
+
+
+register_task_family(
+    TaskFamily(
+        name="arithmetic",
+        description=(
+            "Generated arithmetic (reasoning-gym): one gold skill per generator, "
+            "verified by reasoning-gym's own scorers"
+        ),
+        params_model=ArithmeticParams,
+        factory=ArithmeticTask,
+    )
+)
+register_task_family(
+    TaskFamily(
+        name="gsm8k",
+        description="GSM8K grade-school math word problems (real data, no skill labels)",
+        params_model=GSM8KParams,
+        factory=GSM8KTask,
+    )
+)

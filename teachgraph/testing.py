@@ -1,0 +1,135 @@
+"""Scripted teacher models for offline tests and notebooks (DSPy's DummyLM idea, per node).
+
+Each responder reads what the node asked for from the prompt (ids, counts, skill names) and
+answers with well-formed JSON, deterministically: the same prompt always gets the same answer,
+in any process. They exercise the real graph — prompts, parsing, fan-out, validation — without
+a real LLM. Use :func:`scripted_router` to get a router where every teacher node has one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+
+from langchain_core.messages import BaseMessage
+
+from teachgraph.providers import ModelRouter, ScriptedChatModel
+
+Responder = Callable[[list[BaseMessage]], str]
+
+
+def _text(messages: list[BaseMessage]) -> str:
+    return "\n".join(str(m.content) for m in messages)
+
+
+def _seed(text: str) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+
+
+def _ids(text: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r"^\[([^\]\s]+)\]", text, flags=re.M)))
+
+
+def error_analysis_responder(messages: list[BaseMessage]) -> str:
+    """Two groups over the cited failures: first half 'sums', second half 'place value'."""
+    ids = _ids(_text(messages))
+    half = max(len(ids) // 2, 1)
+    return json.dumps(
+        {
+            "groups": [
+                {"name": "multi-step sums", "description": "Loses track of intermediate results.", "instance_ids": ids[:half]},
+                {"name": "place value", "description": "Misaligns digits.", "instance_ids": ids[half:]},
+            ]
+        }
+    )
+
+
+def skill_induction_responder(messages: list[BaseMessage]) -> str:
+    """Two skills; questions mentioning gcd/lcm/divisor go to 'divisibility', the rest to 'computation'."""
+    text = _text(messages)
+    assignments = []
+    for line in re.findall(r"^\[([^\]\s]+)\] (.*)$", text, flags=re.M):
+        iid, question = line
+        skill = "divisibility" if re.search(r"gcd|lcm|divisor|multiple|common", question, re.I) else "computation"
+        assignments.append({"id": iid, "skill": skill})
+    return json.dumps(
+        {
+            "skills": [
+                {"name": "computation", "description": "Carrying out arithmetic operations."},
+                {"name": "divisibility", "description": "Divisors, multiples, gcd and lcm."},
+            ],
+            "assignments": assignments,
+        }
+    )
+
+
+def subskill_responder(messages: list[BaseMessage]) -> str:
+    """Exactly the number of subskills asked for, with names unique per prompt."""
+    text = _text(messages)
+    n = int(m.group(1)) if (m := re.search(r"exactly (\d+) NEW", text)) else 2
+    skill = m.group(1).strip() if (m := re.search(r"^Skill: (.*?) —", text, flags=re.M)) else "skill"
+    base = _seed(text) % 1000
+    return json.dumps(
+        {"subskills": [{"name": f"{skill} drill {base + k}", "description": f"Practice set {base + k}."} for k in range(n)]}
+    )
+
+
+def data_writing_responder(messages: list[BaseMessage]) -> str:
+    """The number of examples asked for: additions with correct answers and programs."""
+    text = _text(messages)
+    n = int(m.group(1)) if (m := re.search(r"Write (\d+) NEW", text)) else 1
+    seed = _seed(text)
+    examples = []
+    for k in range(n):
+        a, b = 100 + (seed + 37 * k) % 800, 10 + (seed // 7 + 13 * k) % 90
+        examples.append(
+            {
+                "question": f"A shop had {a} apples and received {b} more. How many apples does it have now?",
+                "answer": str(a + b),
+                "rationale": f"{a} + {b} = {a + b}.",
+                "program": f"print({a} + {b})",
+            }
+        )
+    return json.dumps({"examples": examples})
+
+
+def policy_responder(messages: list[BaseMessage]) -> str:
+    """Explore every skill shown, one new subskill with quota 2, with a reason."""
+    names = re.findall(r"^Skill '([^']+)'", _text(messages), flags=re.M)
+    return json.dumps(
+        {
+            "actions": [
+                {"skill": n, "action": "explore", "reason": "accuracy is low; try a new angle", "num_new_subskills": 1, "quota_per_new_subskill": 2}
+                for n in names
+            ]
+        }
+    )
+
+
+def allocation_responder(messages: list[BaseMessage]) -> str:
+    """Equal quotas of 3 for every skill listed."""
+    names = re.findall(r"^- (.+?): accuracy", _text(messages), flags=re.M)
+    return json.dumps({"quotas": [{"subskill": n, "quota": 3} for n in names], "reason": "even split"})
+
+
+RESPONDERS: dict[str, Responder] = {
+    "error_analysis": error_analysis_responder,
+    "skill_induction": skill_induction_responder,
+    "subskill_exploration": subskill_responder,
+    "data_writing": data_writing_responder,
+    "policy": policy_responder,
+    "allocation": allocation_responder,
+}
+
+
+def scripted_model(node: str, name: str | None = None) -> ScriptedChatModel:
+    """A scripted model answering like a competent teacher for ``node``."""
+    return ScriptedChatModel(responses=[RESPONDERS[node]], mode="cycle", script_name=name or f"fake-{node}")
+
+
+def scripted_router(**overrides: ScriptedChatModel) -> ModelRouter:
+    """A router where every teacher node has its scripted model (``overrides`` replace some)."""
+    models = {node: scripted_model(node) for node in RESPONDERS} | overrides
+    return ModelRouter({"default": "scripted:inline"}, overrides=models)

@@ -1,0 +1,127 @@
+"""Forests round-trip exactly through node-link data, JSON and snapshots."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+
+from teachgraph.skills import ForestSnapshot, SkillForest, diff_snapshots
+from tests.skills.examples import example_forest
+from tests.skills.strategies import forests
+
+ROUND_TRIP = settings(max_examples=150, deadline=None)
+
+
+def assert_identical(a: SkillForest, b: SkillForest) -> None:
+    """Equal in every observable way, order included."""
+    assert a == b
+    assert list(a) == list(b)
+    assert a.roots() == b.roots()
+    assert list(a.graph.nodes) == list(b.graph.nodes)
+    assert list(a.graph.edges) == list(b.graph.edges)
+    assert list(a.assignments.items()) == list(b.assignments.items())
+    for path in a:
+        assert a.node(path) == b.node(path)
+        assert a.children(path) == b.children(path)
+
+
+@ROUND_TRIP
+@given(forests())
+def test_json_round_trip_is_exact(forest: SkillForest) -> None:
+    text = forest.to_json()
+    back = SkillForest.from_json(text)
+    assert_identical(back, forest)
+    assert back.to_json() == text  # byte-identical, so snapshots on disk are stable
+    json.loads(text)  # strict JSON: no NaN/Infinity
+
+
+@ROUND_TRIP
+@given(forests())
+def test_data_round_trip_is_exact(forest: SkillForest) -> None:
+    data = forest.to_data()
+    back = SkillForest.from_data(data)
+    assert_identical(back, forest)
+    assert back.to_data() == data
+    assert data["edges"] == [{"source": u, "target": v} for u, v in forest.graph.edges]
+
+
+@ROUND_TRIP
+@given(forests())
+def test_copy_and_data_share_nothing_with_the_forest(forest: SkillForest) -> None:
+    before = forest.to_json()
+    data = forest.to_data()
+    clone = forest.copy()
+    for node in data["nodes"]:
+        node["accuracy_history"].append({"mutated": True})
+        node["policy"]["mutated"] = 1.0
+    data["assignments"]["mutated"] = "x"
+    for path in list(clone):
+        clone.update(path, description="changed")
+    clone.assignments.clear()
+    assert forest.to_json() == before
+    assert forest.diff(forest.copy()).is_empty()
+
+
+@ROUND_TRIP
+@given(forests())
+def test_snapshot_round_trips_through_its_json(forest: SkillForest) -> None:
+    snap = forest.snapshot(iteration=3)
+    back = ForestSnapshot.model_validate_json(snap.model_dump_json())
+    assert back == snap
+    assert_identical(back.load(), forest)
+    assert diff_snapshots(snap, back).is_empty()
+
+
+def test_snapshots_are_frozen_in_time() -> None:
+    forest = example_forest()
+    snap = forest.snapshot(iteration=3)
+    forest.set_quota("fractions", 9)
+    assert snap.load().node("fractions").quota == 0
+    assert diff_snapshots(snap, forest.snapshot(4)).summary() == "~ fractions: quota 0 -> 9"
+
+
+def test_data_is_networkx_node_link_with_edges_key() -> None:
+    data = example_forest().to_data()
+    assert data["directed"] is True and data["multigraph"] is False
+    assert {"nodes", "edges", "graph", "assignments"} <= data.keys()
+    assert "links" not in data
+    assert data["nodes"][0]["id"] == "multi-digit addition"
+    assert "path" not in data["nodes"][0]  # the id is the path; not stored twice
+
+
+def test_empty_forest_round_trips() -> None:
+    empty = SkillForest()
+    assert SkillForest.from_json(empty.to_json()) == empty
+    assert list(SkillForest.from_data(empty.to_data())) == []
+
+
+def _data_with(mutate: object) -> dict:
+    data = example_forest().to_data()
+    mutate(data)  # type: ignore[operator]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["nodes"][0].update(quota=-1), "invalid attributes"),
+        (lambda d: d["nodes"][0].update(unknown=1), "invalid attributes"),
+        (lambda d: d["nodes"][0].update(name="other"), "invalid attributes"),
+        (lambda d: d["nodes"][0]["accuracy_history"].append({"iteration": 0}), "invalid"),
+        (lambda d: d["edges"].pop(0), "has parents"),
+        (lambda d: d["edges"].append({"source": "fractions", "target": "word problems"}), "parents"),
+        (lambda d: d["assignments"].update(x="nowhere"), "unknown skill"),
+        (lambda d: d.update(directed=False), "directed"),
+    ],
+)
+def test_from_data_rejects_invalid_data(mutate: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SkillForest.from_data(_data_with(mutate))
+
+
+def test_from_json_rejects_non_finite_floats() -> None:
+    text = example_forest().to_json().replace('"policy": {}', '"policy": {"v": Infinity}', 1)
+    with pytest.raises(ValueError, match="invalid attributes"):
+        SkillForest.from_json(text)
