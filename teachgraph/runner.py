@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import StateGraph
 
 from teachgraph.config import RunConfig, load_config, parse_config
 from teachgraph.errors import TeachgraphError
@@ -30,13 +31,24 @@ from teachgraph.tracing.rundir import RunDir
 EventSink = Callable[[dict[str, Any]], None]
 
 
-def build_context(config: RunConfig, run_dir: RunDir, *, models: ModelRouter | None = None, student: Any = None) -> EpisodeContext:
-    """Everything the episode's nodes need, built from the config (models resolve lazily)."""
+def build_context(
+    config: RunConfig,
+    run_dir: RunDir,
+    *,
+    models: ModelRouter | None = None,
+    student: Any = None,
+    teacher_graph: StateGraph | None = None,
+) -> EpisodeContext:
+    """Everything the episode's nodes need, built from the config (models resolve lazily).
+
+    ``teacher_graph`` replaces the config's environment with your own (uncompiled) teacher graph.
+    """
     task = load_task(config.task)
     router = models or ModelRouter(config.teacher.models)
     student = student or build_student(config.student)
     teacher_settings = config.teacher.model_copy(update={"seed": config.seed})
-    teacher_graph = build_teacher(config.teacher.environment, with_state=config.teacher.with_state).compile()
+    graph = teacher_graph or build_teacher(config.teacher.environment, with_state=config.teacher.with_state)
+    teacher_graph = graph.compile()
     return EpisodeContext(
         config=config,
         task=task,
@@ -63,6 +75,7 @@ def run_episode(
     on_event: EventSink | None = None,
     models: ModelRouter | None = None,
     student: Any = None,
+    teacher_graph: StateGraph | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) an episode; returns the final metrics.
 
@@ -72,11 +85,12 @@ def run_episode(
         resume: Continue from the last checkpoint instead of starting.
         on_event: Called with every trace event (the CLI prints progress from them).
         models, student: Ready objects overriding the config's (tests, notebooks).
+        teacher_graph: An uncompiled teacher graph replacing the config's environment.
     """
     run_dir = RunDir(out)
     if not resume and run_dir.exists():
         raise TeachgraphError(f"run directory {run_dir.root} already holds a run; resume it with --resume or pick another --out")
-    ctx = build_context(config, run_dir, models=models, student=student)
+    ctx = build_context(config, run_dir, models=models, student=student, teacher_graph=teacher_graph)
     if not resume:
         run_dir.write_config(resolved_config(config, ctx.teacher_context.models))
     conn = sqlite3.connect(run_dir.checkpoints_path, check_same_thread=False)

@@ -104,7 +104,9 @@ def record(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, A
     ctx = runtime.context
     loop = ctx.config.loop
     iteration = state.get("iteration", 0)
-    entry = {"iteration": iteration, **{r["split"]: _summary(r) for r in state.get("reports", [])}}
+    entry: dict[str, Any] = {"iteration": iteration, **{r["split"]: _summary(r) for r in state.get("reports", [])}}
+    if iteration > 0 and state.get("train_stats"):
+        entry["train"] = state["train_stats"]  # the training that produced this evaluation's student
     evaluations = [*state.get("evaluations", []), entry]
     stop = None
     if iteration >= loop.iterations:

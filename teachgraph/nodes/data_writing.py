@@ -7,6 +7,7 @@ beyond the quota ``over_quota`` instead of dropping it. Every example carries it
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from typing import Any
@@ -150,6 +151,8 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
     examples = []
     for i, (draft, model) in enumerate(drafts):
         example = TrainingExample(
+            # Deterministic id: a resumed run that re-writes this step produces the same ids.
+            id="ex-" + hashlib.sha256(f"{job.iteration}|{skill}|{i}|{draft.question}|{draft.answer}".encode()).hexdigest()[:16],
             input=draft.question.strip(),
             target=ctx.task.format_target(
                 draft.answer.strip(), draft.rationale.strip() if ctx.settings.target_style == "rationale" else None

@@ -57,8 +57,10 @@ def _gold_assign(forest: SkillForest, ctx: TeacherContext, pending: list[Evaluat
     descriptions = {g.name: g.description for g in ctx.task.gold_skills() or []}
     for e in pending:
         label = e.instance.gold_skill or FALLBACK_SKILL
-        path = forest.find(label) or forest.add_skill(
-            label, description=descriptions.get(label, ""), gold_label=e.instance.gold_skill
+        # Gold labels may be paths ("arithmetic/gcd"): the last segment names the skill.
+        name = label.rsplit("/", 1)[-1]
+        path = forest.find(name) or forest.add_skill(
+            name, description=descriptions.get(label, descriptions.get(name, "")), gold_label=e.instance.gold_skill
         )
         forest.assign(e.instance.id, path)
 

@@ -19,6 +19,7 @@ Script files (``scripted:PATH``) are YAML mapping node names to response lists::
       - {question: "2+2?", answer: 4}   # mappings/lists are sent as JSON text
       - raise: "HTTP 500 from upstream" # a single 'raise' key simulates a provider error
       - null                            # an empty reply
+      - call: teachgraph.testing:data_writing_responder   # computed from the prompt
 """
 
 from __future__ import annotations
@@ -166,9 +167,25 @@ def _convert_entry(entry: Any, where: str) -> Response:
         return entry
     if isinstance(entry, dict) and set(entry) == {"raise"}:
         return ScriptedProviderError(str(entry["raise"]))
+    if isinstance(entry, dict) and set(entry) == {"call"}:
+        return _import_responder(str(entry["call"]), where)
     if isinstance(entry, dict | list | int | float | bool):
         return json.dumps(entry)
     raise ConfigError(f"{where}: unsupported response entry of type {type(entry).__name__}")
+
+
+def _import_responder(target: str, where: str) -> Callable[[list[BaseMessage]], str]:
+    """``module:function`` -> the function (a responder computing the reply from the prompt)."""
+    import importlib
+
+    module_name, _, attr = target.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as err:
+        raise ConfigError(f"{where}: cannot import responder {target!r} ({err})") from None
+    if not callable(fn):
+        raise ConfigError(f"{where}: {target!r} is not callable")
+    return fn
 
 
 def load_script(path: Path) -> tuple[ScriptMode, dict[str, list[Response]]]:

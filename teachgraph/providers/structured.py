@@ -76,20 +76,31 @@ _FENCE_RE = re.compile(r"```[ \t]*(?:json|JSON|json5)?[ \t]*\r?\n?(.*?)```", re.
 
 
 def extract_json(text: str) -> Any:
-    """The first JSON object in ``text``: the whole text, a fenced block, or an object embedded
-    in prose. Raises ``ValueError`` with a short reason."""
+    """The JSON value in ``text``: the whole text, a fenced block, or an object embedded in prose.
+
+    Raises ``ValueError`` with a short reason. A reply that starts with ``{`` but does not parse
+    (typically cut off at max_tokens) is reported as invalid JSON: an object nested inside it is
+    never mistaken for the answer, and truncated JSON is never "repaired".
+    """
     stripped = text.strip()
     if not stripped:
         raise ValueError("empty reply")
     candidates = [m.group(1).strip() for m in _FENCE_RE.finditer(stripped)]
     candidates.append(stripped)
     decoder = json.JSONDecoder()
+    broken: str | None = None
     for candidate in candidates:
         try:
             return json.loads(candidate)
-        except json.JSONDecodeError:
-            pass
-        # Leading/trailing prose: decode from each '{' until one parses.
+        except json.JSONDecodeError as err:
+            if candidate.startswith(("{", "[")):
+                try:  # valid JSON followed by trailing prose
+                    value, _end = decoder.raw_decode(candidate, 0)
+                    return value
+                except json.JSONDecodeError:
+                    broken = broken or f"invalid JSON ({err.msg} at char {err.pos})"
+                continue
+        # Leading prose: decode from each '{' until an object parses.
         for match in re.finditer(r"\{", candidate):
             try:
                 value, _end = decoder.raw_decode(candidate, match.start())
@@ -97,7 +108,7 @@ def extract_json(text: str) -> Any:
                 continue
             if isinstance(value, dict):
                 return value
-    raise ValueError("no JSON object found in the reply")
+    raise ValueError(broken or "no JSON object found in the reply")
 
 
 def describe_validation_error(err: ValidationError, limit: int = 6) -> str:
@@ -146,7 +157,16 @@ def _with_instructions(messages: list[BaseMessage], instructions: str) -> list[B
     return [*messages, HumanMessage(content=instructions)]
 
 
-def _repair_message(error: str, method: str) -> HumanMessage:
+def _was_truncated(message: AIMessage | None) -> bool:
+    """Whether the provider stopped the reply at the token limit (OpenAI/llama.cpp: finish_reason
+    "length"; Anthropic: stop_reason "max_tokens")."""
+    if message is None:
+        return False
+    meta = message.response_metadata or {}
+    return meta.get("finish_reason") == "length" or meta.get("stop_reason") == "max_tokens"
+
+
+def _repair_message(error: str, method: str, truncated: bool) -> HumanMessage:
     if method in ("json_schema", "function_calling"):
         ask = "Answer again, following the required output schema exactly."
     else:
@@ -154,6 +174,8 @@ def _repair_message(error: str, method: str) -> HumanMessage:
             "Reply again with only one JSON object that conforms to the schema given above: "
             "no explanations and no code fences."
         )
+    if truncated:
+        ask += " Keep it much shorter so that it fits."
     return HumanMessage(content=f"Your previous reply could not be used: {error}. {ask}")
 
 
@@ -201,6 +223,35 @@ def _run_text(model: ResolvedModel, schema: type[T], messages: list[BaseMessage]
     return _Attempt(value, error, raw, message)
 
 
+def _from_length_error(exc: Exception, schema: type[BaseModel]) -> _Attempt | None:
+    """Turn the OpenAI SDK's ``LengthFinishReasonError`` into an ordinary (truncated) reply.
+
+    ``ChatOpenAI`` sends ``response_format`` requests through ``chat.completions.parse()``, which
+    raises instead of returning when the reply hit max_tokens. That is model output, not a
+    provider failure: keep its text and token counts, and let the retry ask for something shorter.
+    """
+    if type(exc).__name__ != "LengthFinishReasonError":
+        return None
+    completion = getattr(exc, "completion", None)
+    try:
+        raw = completion.choices[0].message.content or ""  # type: ignore[union-attr]
+        usage = completion.usage  # type: ignore[union-attr]
+        tokens_in, tokens_out = int(usage.prompt_tokens), int(usage.completion_tokens)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    message = AIMessage(
+        content=raw,
+        usage_metadata={
+            "input_tokens": tokens_in,
+            "output_tokens": tokens_out,
+            "total_tokens": tokens_in + tokens_out,
+        },
+        response_metadata={"finish_reason": "length"},
+    )
+    _value, error = parse_text(raw, schema)
+    return _Attempt(None, error or "incomplete reply", raw, message)
+
+
 def _usage(message: AIMessage | None, sent: list[BaseMessage], raw: str) -> tuple[int, int, bool]:
     usage = message.usage_metadata if message is not None else None
     if usage and (usage.get("input_tokens") or usage.get("output_tokens")):
@@ -246,8 +297,11 @@ def structured_call(
         except ConfigError:
             raise
         except Exception as exc:  # provider failure: connection refused, HTTP 500, timeout, ...
-            error = f"provider error: {describe_exception(exc, 300)}"
-            continue
+            truncated_outcome = _from_length_error(exc, schema)
+            if truncated_outcome is None:
+                error = f"provider error: {describe_exception(exc, 300)}"
+                continue
+            outcome = truncated_outcome
         used_in, used_out, was_estimated = _usage(outcome.message, conversation, outcome.raw)
         input_tokens += used_in
         output_tokens += used_out
@@ -267,12 +321,16 @@ def structured_call(
                 tokens_estimated=estimated,
             )
         error = outcome.error or "invalid reply"
+        truncated = _was_truncated(outcome.message)
+        if truncated:
+            # Say so: "invalid JSON" alone hides that max_tokens is the cause.
+            error = f"reply cut off at the max_tokens limit: {error}"
         # Show the model its own reply (as plain text: a dangling tool call without a tool
         # result is rejected by OpenAI-style APIs) and what was wrong with it.
         conversation = [
             *conversation,
             AIMessage(content=outcome.raw if outcome.raw.strip() else "(empty reply)"),
-            _repair_message(error, method),
+            _repair_message(error, method, truncated),
         ]
     return StructuredResult(
         value=None,

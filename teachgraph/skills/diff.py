@@ -1,4 +1,4 @@
-"""What changed in the skill forest between two points of a run (iterations, or before/after a node).
+"""What changed in the skill forest between two points of a run (two iterations, or two steps).
 
 A diff is by path: a node that moved to another parent shows as removed plus added, because its
 path (its id) changed. Sibling order is not compared; attribute values are, exactly.
@@ -49,9 +49,10 @@ class ForestDiff(BaseModel):
         return not (self.added or self.removed or self.changed or self.assignments)
 
     def summary(self) -> str:
-        """Human-readable lines, e.g. ``+ addition/carrying (quota 4)``, ``~ addition: quota 0 -> 4``.
+        """Human-readable lines, one per change, ``"no changes"`` for an empty diff.
 
-        Returns ``"no changes"`` for an empty diff.
+        For example ``+ addition/carrying (quota 4)``, ``- fractions/old``,
+        ``~ addition: quota 0 -> 4`` and ``assignments: 3 assigned, 1 moved, 0 unassigned``.
         """
         if self.is_empty():
             return "no changes"

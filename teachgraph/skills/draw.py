@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
@@ -197,7 +198,7 @@ def _measure(
 
 
 def _legend(
-    fig: Figure, ax: object, cmap: Colormap, norm: Normalize, width: float, height: float
+    fig: Figure, ax: Axes, cmap: Colormap, norm: Normalize, width: float, height: float
 ) -> None:
     """Colour scale, the grey "not measured" swatch and the "quota > 0" border, at the bottom."""
     bar_w, bar_h = 2.6, 0.13
@@ -216,9 +217,9 @@ def _legend(
         ("not measured", UNKNOWN_COLOUR, BORDER_COLOUR, 0.8),
         ("quota > 0", "white", QUOTA_BORDER_COLOUR, 2.0),
     ):
-        ax.add_patch(  # type: ignore[attr-defined]
+        ax.add_patch(
             FancyBboxPatch((x, y), 0.28, bar_h, boxstyle="round,pad=0,rounding_size=0.03",
                            facecolor=face, edgecolor=edge, linewidth=lw)
         )  # fmt: skip
-        ax.text(x + 0.36, y + bar_h / 2, label, va="center", fontsize=8)  # type: ignore[attr-defined]
+        ax.text(x + 0.36, y + bar_h / 2, label, va="center", fontsize=8)
         x += 1.35

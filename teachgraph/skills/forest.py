@@ -152,7 +152,7 @@ class SkillForest:
         return isinstance(path, str) and path in self.graph
 
     def __len__(self) -> int:
-        return self.graph.number_of_nodes()
+        return int(self.graph.number_of_nodes())
 
     def __iter__(self) -> Iterator[str]:
         """Paths in depth-first pre-order; roots and children in creation order."""
@@ -272,7 +272,9 @@ class SkillForest:
         """
         self._require(path)
         point = AccuracyPoint(iteration=iteration, split=split, value=value, n=n)  # type: ignore[arg-type]
-        history = [AccuracyPoint.model_validate(p) for p in self.graph.nodes[path]["accuracy_history"]]
+        history = [
+            AccuracyPoint.model_validate(p) for p in self.graph.nodes[path]["accuracy_history"]
+        ]
         for i, old in enumerate(history):
             if (old.iteration, old.split) == (point.iteration, point.split):
                 history[i] = point
@@ -285,7 +287,7 @@ class SkillForest:
         """The most recent accuracy of ``path`` on ``split``, or ``None`` if never measured."""
         if split not in ACCURACY_SPLITS:
             raise ValueError(f"unknown split {split!r}; expected one of {list(ACCURACY_SPLITS)}")
-        return self.node(path).latest_accuracy(split)  # type: ignore[arg-type]
+        return self.node(path).latest_accuracy(split)
 
     # ------------------------------------------------------------------ assignments
 
@@ -313,9 +315,7 @@ class SkillForest:
         paths = list(self)
         ordered.add_nodes_from((p, self.graph.nodes[p]) for p in paths)
         # Adding edges in pre-order keeps each parent's children in creation order.
-        ordered.add_edges_from(
-            (parent, p) for p in paths if (parent := self.parent(p)) is not None
-        )
+        ordered.add_edges_from((parent, p) for p in paths if (parent := self.parent(p)) is not None)
         data = nx.node_link_data(ordered, edges="edges")
         data["assignments"] = dict(self.assignments)
         # node_link_data copies the attribute dicts shallowly; nested lists would be shared.
@@ -394,6 +394,8 @@ class SkillForest:
 
     def diff(self, other: SkillForest) -> ForestDiff:
         """What changed from ``self`` (before) to ``other`` (after)."""
+        if not isinstance(other, SkillForest):
+            raise TypeError(f"can only diff against a SkillForest, not {type(other).__name__}")
         from teachgraph.skills.diff import diff_forests
 
         return diff_forests(self, other)

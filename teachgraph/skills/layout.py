@@ -13,12 +13,14 @@ The layout:
 * A node whose children are *all leaves* and that has many of them (``stack_threshold``) lists
   them in a column below it instead of a row, like an org chart. Explored skills gather many
   leaf subskills; laid out in a row they would make the picture several metres wide.
+* Root trees that would not fit a landscape picture side by side are wrapped into bands (rows
+  of trees), so a 40-skill forest still fits a page or screen at a readable scale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 Point = tuple[float, float]
@@ -149,15 +151,17 @@ def _pack_bands(trees: Sequence[tuple[float, float]], style: LayoutStyle) -> lis
             )
             best[k, j] = min(options, key=lambda o: o[0])
 
+    splits = [best[k, n][1] for k in range(1, n + 1)]
+    aspect = style.aspect
+    if aspect is None:
+        return splits[0]
+
     def mismatch(split: list[tuple[int, int]]) -> float:
         width = max(span(i, j) for i, j in split)
         height = sum(max(h for _, h in trees[i:j]) for i, j in split)
         height += style.band_gap * (len(split) - 1)
-        return abs(math.log(width / height / style.aspect)) if width and height else 0.0
+        return abs(math.log(width / height / aspect)) if width > 0 and height > 0 else 0.0
 
-    splits = [best[k, n][1] for k in range(1, n + 1)]
-    if style.aspect is None:
-        return splits[0]
     return min(splits, key=mismatch)  # min() keeps the first (fewest bands) of equal scores
 
 
@@ -197,11 +201,11 @@ def _band_layout(
         width = sizes[node][0]
         if not kids(node):
             return {node: 0.0}, width
+        xs: dict[str, float] = {node: 0.0}
         if stacked(node):
-            xs = {node: 0.0} | {c: style.stack_indent for c in kids(node)}
+            xs |= {c: style.stack_indent for c in kids(node)}
             column = max(sizes[c][0] for c in kids(node))
             return xs, max(width, style.stack_indent + column)
-        xs: dict[str, float] = {}
         centres = []
         cursor = 0.0
         for child in kids(node):
@@ -254,7 +258,11 @@ def _band_layout(
                 top = row_top[row] + (row_height[row] - ch) / 2
                 cx = lefts[child] + cw / 2
                 edges.append(
-                    (node, child, ((parent.cx, parent.bottom), (parent.cx, mid), (cx, mid), (cx, top)))
+                    (
+                        node,
+                        child,
+                        ((parent.cx, parent.bottom), (parent.cx, mid), (cx, mid), (cx, top)),
+                    )
                 )
 
     width = max((b.right for b in boxes.values()), default=0.0)

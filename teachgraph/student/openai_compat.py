@@ -1,4 +1,4 @@
-"""Evaluation-only student behind any OpenAI-compatible chat endpoint (vLLM serve, llama.cpp, ...)."""
+"""Evaluation-only student behind an OpenAI-compatible chat endpoint (vLLM, llama.cpp, ...)."""
 
 from __future__ import annotations
 

@@ -123,9 +123,7 @@ def train(job: TrainJob) -> dict[str, Any]:
         total = min(total, job.max_steps)
     warmup = int(job.warmup_ratio * total)
     optimizer = torch.optim.AdamW(trainable, lr=job.learning_rate, weight_decay=0.0)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: lr_factor(s, total, warmup)
-    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total, warmup))
     order_rng = torch.Generator().manual_seed(job.seed)
 
     step, train_tokens, target_tokens = 0, 0, 0

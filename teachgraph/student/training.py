@@ -9,6 +9,7 @@ back to the OS when the child exits. This module imports no torch, so the launch
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -189,10 +190,8 @@ def run_train_job(job: TrainJob, pairs: list[TrainingPair], *, timeout_s: float)
 
 
 def _kill_group(child: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # it may have exited meanwhile
         os.killpg(child.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     child.wait()
 
 

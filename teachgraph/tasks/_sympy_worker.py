@@ -1,6 +1,6 @@
 """Child process that decides symbolic equivalence for :mod:`teachgraph.tasks.answers`.
 
-It runs as ``python -m teachgraph.tasks._sympy_worker`` and speaks JSON lines on stdin/stdout:
+It runs as ``python -P .../_sympy_worker.py`` and speaks JSON lines on stdin/stdout:
 one request ``{"a": "...", "b": "..."}`` per line, one reply ``{"equal": true|false|null}`` per
 line (``null`` = could not decide). It is a separate *process*, not a thread, because sympy's
 ``simplify`` can run for minutes on adversarial input and a thread cannot be killed: the parent
@@ -47,9 +47,7 @@ def parse(text: str) -> Any:
     # Single letters become plain symbols: without this ``N``, ``S``, ``Q``, ``E``, ``I`` would
     # resolve to sympy functions/constants and compare in surprising ways.
     local: dict[str, Any] = {n: Symbol(n) for n in set(_IDENT_RE.findall(text)) if len(n) == 1}
-    local.update(
-        {"sqrt": sqrt, "pi": pi, "oo": oo, "exp": exp, "log": log, "ln": log, "abs": Abs}
-    )
+    local.update({"sqrt": sqrt, "pi": pi, "oo": oo, "exp": exp, "log": log, "ln": log, "abs": Abs})
     transformations = (
         *standard_transformations,
         implicit_multiplication_application,

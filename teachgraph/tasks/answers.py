@@ -35,6 +35,7 @@ from teachgraph.tasks import _sympy_worker
 
 __all__ = [
     "ANSWER_INSTRUCTION",
+    "MAX_ANSWER_CHARS",
     "ParsedList",
     "answer_prompt",
     "answers_equal",
@@ -54,6 +55,9 @@ __all__ = [
 DEFAULT_REL_TOL = 1e-6
 #: Default hard time limit (seconds) for one sympy equivalence check.
 DEFAULT_SYMPY_TIMEOUT = 2.0
+#: Longer "answers" are compared as plain text only: final answers are short, and some of the
+#: parsing below is quadratic in the worst case.
+MAX_ANSWER_CHARS = 300
 
 # --------------------------------------------------------------------------------------------
 # Extraction
@@ -71,9 +75,10 @@ def extract_answer(text: str | None) -> str | None:
 
     Order of preference:
 
-    1. the *first* ``Answer: X`` marker (the student's format). The first, not the last, because
-       small students tend to run on after answering and invent further "Question: ...
-       Answer: ..." pairs; the first marker is the one that answers the question asked;
+    1. the *first* ``Answer: X`` marker (the student's format) whose content is an answer. The
+       first, not the last, because small students tend to run on after answering and invent
+       further "Question: ... Answer: ..." pairs; the first marker answers the question asked.
+       If no marker holds a bare answer, the last number on the first marker's line;
     2. the last ``\\boxed{...}`` (nested braces handled);
     3. the first ``#### X`` line (GSM8K's format);
     4. the whole text, when it is one short line that is itself an answer (``"3/4"``,
@@ -86,19 +91,20 @@ def extract_answer(text: str | None) -> str | None:
     if not text:
         return None
 
-    marker = _ANSWER_MARKER_RE.search(text)
-    if marker is not None:
-        rest = text[marker.end() :]
-        line, _, after = rest.partition("\n")
-        content = _clean_marker_content(line)
-        if not content:
-            # "Answer:\n18": the answer sits on the next non-empty line.
-            for next_line in after.splitlines():
-                content = _clean_marker_content(next_line)
-                if content:
-                    break
-        if content:
+    marked = [_marker_content(text, m.end()) for m in _ANSWER_MARKER_RE.finditer(text)]
+    marked = [c for c in marked if c]
+    # The first marker whose content is an answer ("To answer: we need..." is prose, skip it).
+    for content in marked:
+        if _is_bare_answer(content):
             return content
+    if marked:
+        # "Answer: The total is 18": the last number of the first marked line, else the line.
+        content = marked[0]
+        boxed_in = find_boxed(content)
+        if boxed_in is not None and boxed_in.strip():
+            return boxed_in.strip()
+        numbers = _PROSE_NUMBER_RE.findall(content)
+        return numbers[-1] if numbers else content
 
     boxed = find_boxed(text)
     if boxed is not None and boxed.strip():
@@ -115,6 +121,19 @@ def extract_answer(text: str | None) -> str | None:
     return numbers[-1] if numbers else None
 
 
+def _marker_content(text: str, start: int) -> str:
+    """What follows an answer marker: the rest of its line, or the next non-empty line."""
+    line, _, after = text[start:].partition("\n")
+    content = _clean_marker_content(line)
+    if not content:
+        # "Answer:\n18": the answer sits on the next non-empty line.
+        for next_line in after.splitlines():
+            content = _clean_marker_content(next_line)
+            if content:
+                break
+    return content
+
+
 def _clean_marker_content(content: str) -> str:
     """Strip markdown emphasis, whitespace and a sentence-final period around an answer."""
     content = content.strip().strip("*_`").strip()
@@ -126,6 +145,8 @@ def _clean_marker_content(content: str) -> str:
 
 def _is_bare_answer(text: str) -> bool:
     """Whether a one-line text is an answer by itself rather than a sentence containing one."""
+    if len(text) > MAX_ANSWER_CHARS:
+        return False
     norm = normalize_answer(text)
     if parse_number(norm) is not None:
         return True
@@ -328,11 +349,11 @@ def _convert_frac(text: str) -> str:
             # A malformed fraction: drop the command so that the loop terminates.
             return text[:i] + text[i + len("\\frac") :]
         num, den = _convert_frac(first[0]), _convert_frac(second[0])
-        text = f"{text[:i]}({num})/({den}){text[second[1]:]}"
+        text = f"{text[:i]}({num})/({den}){text[second[1] :]}"
 
 
 def _convert_sqrt(text: str) -> str:
-    """``\\sqrt{x}`` → ``sqrt(x)``, ``\\sqrt[n]{x}`` → ``(x)^(1/(n))``, ``\\sqrt2`` → ``sqrt(2)``."""
+    """Square roots: ``\\sqrt{x}`` → ``sqrt(x)``, ``\\sqrt[n]{x}`` → ``(x)^(1/(n))``."""
     while True:
         i = text.find("\\sqrt")
         if i < 0:
@@ -365,11 +386,14 @@ _MIXED_RE = re.compile(r"([+-]?)(\d+)\s+(\d+)\s*/\s*(\d+)")
 _PAREN_NUMBER_RE = re.compile(r"\(\s*([+-]?\d+(?:\.\d+)?)\s*\)")
 _CURRENCY_RE = re.compile(r"[$€£¥₹]|\b(?:USD|EUR|GBP|Rs\.?)(?=\s*\d)")
 # Units that may be glued to a number ("5cm", "3h", "2nd"); other glued letters ("5x") are algebra.
-_UNITS = frozenset(
+_UNIT_WORDS = (
     "m cm mm km g kg mg lb lbs oz ft in s sec secs min mins h hr hrs l ml mph kmh kph "
-    "st nd rd th am pm".split()
+    "st nd rd th am pm"
 )
-_WORD_SUFFIX_RE = re.compile(r"([+-]?[\d.,/]*\d[\d.,/]*)\s*([A-Za-z][A-Za-z\s.'/²³^0-9-]*)")
+_UNITS = frozenset(_UNIT_WORDS.split())
+# A number, then words; digits in the words only as a final exponent ("cm^2"), so that
+# "2 apples and 3 pears" is a sentence, not the answer 2.
+_WORD_SUFFIX_RE = re.compile(r"([+-]?[\d.,/]*\d[\d.,/]*)\s*([A-Za-z][A-Za-z\s.'/-]*(?:\^?[23²³])?)")
 _TEXT_ONLY_RE = re.compile(r"[A-Za-z][A-Za-z\s'-]*")
 
 
@@ -388,9 +412,13 @@ def normalize_answer(answer: str) -> str:
     Numbers become :func:`canonical_number` strings (``"$1,234.50"`` → ``"1234.5"``,
     ``"\\frac{3}{4}"`` → ``"0.75"``, ``"50%"`` → ``"50"``, ``"18 dollars"`` → ``"18"``); lists
     are normalised element-wise (``"['1', '2.0']"`` → ``"[1,2]"``); plain words are case-folded;
-    other expressions lose LaTeX markup and whitespace (``"2 x^{2}"`` → ``"2x^(2)"``).
+    other expressions lose LaTeX markup and whitespace (``"2 x^{2}"`` → ``"2x^(2)"``). Texts over
+    :data:`MAX_ANSWER_CHARS` only have their whitespace collapsed.
     """
-    text = _clean_surface(answer)
+    if len(answer) > MAX_ANSWER_CHARS:
+        return " ".join(answer.split())
+    # Lists split before equations are read, so "x=5, y=3" stays a pair of values.
+    text = _clean_surface(answer, equation_rhs=False)
     parsed = split_list(text)
     if parsed is not None:
         items = ",".join(_normalize_scalar(x) for x in parsed.items)
@@ -398,8 +426,11 @@ def normalize_answer(answer: str) -> str:
     return _normalize_scalar(text)
 
 
-def _clean_surface(answer: str) -> str:
-    """LaTeX/markup/currency clean-up that applies to whole answers and list elements alike."""
+def _clean_surface(answer: str, *, equation_rhs: bool = True) -> str:
+    """LaTeX/markup/currency clean-up that applies to whole answers and list elements alike.
+
+    With ``equation_rhs``, an equation is replaced by its right-hand side.
+    """
     text = answer.strip()
     boxed = find_boxed(text)
     if boxed is not None:
@@ -411,7 +442,7 @@ def _clean_surface(answer: str) -> str:
     text = text.strip().strip("*`").strip()
     # An equation's value is its right-hand side ("x = 5", "2+3 = 5", "y \approx 1.41").
     text = re.sub(r"\\approx|≈", "=", text)
-    if "=" in text and not re.search(r"[<>!]=|==", text):
+    if equation_rhs and "=" in text and not re.search(r"[<>!]=|==", text):
         text = text.rsplit("=", 1)[1]
     text = text.strip()
     while text and text[-1] in ".;:!" and not text.endswith(".."):
@@ -475,7 +506,7 @@ def parse_number(text: str) -> Fraction | None:
     but is meant to be applied to :func:`normalize_answer` output.
     """
     s = text.strip().replace(" ", "")
-    if not s:
+    if not s or len(s) > MAX_ANSWER_CHARS:
         return None
     if _THOUSANDS_RE.fullmatch(s):
         s = s.replace(",", "")
@@ -565,6 +596,8 @@ def parse_fraction_parts(answer: str) -> tuple[int, int] | None:
     Understands ``a/b``, ``$a/b$``, ``\\frac{a}{b}``, ``\\dfrac``, ``\\tfrac``, ``\\frac34`` and a
     leading minus sign. Returns ``None`` for anything that is not a single integer fraction.
     """
+    if len(answer) > MAX_ANSWER_CHARS:
+        return None
     text = _clean_surface(answer)
     text = re.sub(r"\s+", "", text)
     previous = None
@@ -591,7 +624,7 @@ def split_list(text: str) -> ParsedList | None:
     ``"1,234"`` is a number with a thousands separator, not a list. Only top-level commas split.
     """
     s = text.strip()
-    if not s:
+    if not s or len(s) > MAX_ANSWER_CHARS:
         return None
     open_, close = "", ""
     if len(s) >= 2 and s[0] in "[(" and s[-1] in "])" and _matching_outer(s):
@@ -706,7 +739,8 @@ def _is_words(normalized: str) -> bool:
     if not _TEXT_ONLY_RE.fullmatch(normalized):
         return False
     return any(
-        len(w) > 1 and w not in _sympy_worker.ALLOWED_NAMES for w in re.findall(r"[A-Za-z]+", normalized)
+        len(w) > 1 and w not in _sympy_worker.ALLOWED_NAMES
+        for w in re.findall(r"[A-Za-z]+", normalized)
     )
 
 
@@ -766,6 +800,7 @@ class _SympyService:
                     proc.stdin.write((json.dumps({"a": a, "b": b}) + "\n").encode())
                     proc.stdin.flush()
                     line = self._readline(proc, timeout)
+                    reply = json.loads(line) if line is not None else None
                 except (OSError, ValueError) as err:
                     # The worker died or never started; retry once with a fresh one.
                     self._stop()
@@ -773,10 +808,9 @@ class _SympyService:
                         self._use_threads = True
                         break
                     continue
-                if line is None:  # overran the time limit: kill it, the next call restarts
+                if not isinstance(reply, dict):  # overran the limit: kill it; next call restarts
                     self._stop()
                     return None
-                reply = json.loads(line)
                 result = reply.get("equal")
                 return result if isinstance(result, bool) else None
         return _run_in_thread(lambda: _sympy_worker.equal(a, b), timeout)
@@ -784,24 +818,24 @@ class _SympyService:
     def _ensure_started(self) -> subprocess.Popen[bytes]:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
-        env = dict(os.environ)
-        # Make the worker importable even when teachgraph runs from a checkout, not an install.
-        package_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (package_root, env.get("PYTHONPATH", "")) if p
-        )
+        # Run the worker file as a script: it needs only sympy, not the teachgraph package
+        # (whose import would slow every restart). -P keeps this folder off its sys.path.
+        script = str(Path(_sympy_worker.__file__).resolve())
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "teachgraph.tasks._sympy_worker"],
+                [sys.executable, "-P", script],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                env=env,
             )
         except OSError as err:
             raise _StartupError(str(err)) from err
         self._proc = proc
-        ready = self._readline(proc, self._STARTUP_TIMEOUT)
+        try:
+            ready = self._readline(proc, self._STARTUP_TIMEOUT)
+        except OSError as err:  # it exited at once (no sympy for that interpreter, ...)
+            self._stop()
+            raise _StartupError(str(err)) from err
         if ready is None or not json.loads(ready).get("ready"):
             self._stop()
             raise _StartupError("sympy worker did not start")

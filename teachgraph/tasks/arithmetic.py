@@ -68,7 +68,9 @@ def _skill(
     easy: dict[str, Any],
     medium: dict[str, Any],
 ) -> ArithmeticSkill:
-    return ArithmeticSkill(generator, description, kind, {"easy": easy, "medium": medium, "hard": {}})
+    return ArithmeticSkill(
+        generator, description, kind, {"easy": easy, "medium": medium, "hard": {}}
+    )
 
 
 #: The skills this family offers, in their default order. Easy presets keep numbers small enough
@@ -133,7 +135,11 @@ ARITHMETIC_SKILLS: dict[str, ArithmeticSkill] = {
             "fraction",
             easy=dict(min_value=1, max_value=12, min_factor=2, max_factor=6, styles=["plain"]),
             medium=dict(
-                min_value=1, max_value=50, min_factor=2, max_factor=20, styles=["plain", "latex_frac"]
+                min_value=1,
+                max_value=50,
+                min_factor=2,
+                max_factor=20,
+                styles=["plain", "latex_frac"],
             ),
         ),
         _skill(
@@ -155,12 +161,20 @@ ARITHMETIC_SKILLS: dict[str, ArithmeticSkill] = {
             "Sort a list of numbers in ascending or descending order, answered as a list.",
             "list",
             easy=dict(
-                min_numbers=3, max_numbers=5, min_decimals=0, max_decimals=0,
-                min_value=-20.0, max_value=20.0,
+                min_numbers=3,
+                max_numbers=5,
+                min_decimals=0,
+                max_decimals=0,
+                min_value=-20.0,
+                max_value=20.0,
             ),
             medium=dict(
-                min_numbers=3, max_numbers=7, min_decimals=0, max_decimals=1,
-                min_value=-100.0, max_value=100.0,
+                min_numbers=3,
+                max_numbers=7,
+                min_decimals=0,
+                max_decimals=1,
+                min_value=-100.0,
+                max_value=100.0,
             ),
         ),
     )
@@ -353,7 +367,9 @@ class ArithmeticTask:
     def gold_skills(self) -> list[GoldSkill]:
         """One skill per chosen generator, named like the instances' ``gold_skill``."""
         return [
-            GoldSkill(name=ARITHMETIC_SKILLS[g].gold_skill, description=ARITHMETIC_SKILLS[g].description)
+            GoldSkill(
+                name=ARITHMETIC_SKILLS[g].gold_skill, description=ARITHMETIC_SKILLS[g].description
+            )
             for g in self.params.skills
         ]
 
@@ -452,7 +468,9 @@ class ArithmeticTask:
 
     def _generate_split(self, split: Split, size: int, seen: set[str]) -> list[TaskInstance]:
         skills = self.params.skills
-        per_skill = [size // len(skills) + (1 if k < size % len(skills) else 0) for k in range(len(skills))]
+        per_skill = [
+            size // len(skills) + (1 if k < size % len(skills) else 0) for k in range(len(skills))
+        ]
         result: list[TaskInstance] = []
         for generator, count in zip(skills, per_skill, strict=True):
             result.extend(self._generate_skill(split, generator, count, seen))
@@ -469,7 +487,14 @@ class ArithmeticTask:
         dataset = self._make_dataset(generator, seed=seed, size=budget)
         found: list[TaskInstance] = []
         for index in range(budget):
-            entry = dataset[index]
+            try:
+                entry = dataset[index]
+            except Exception as err:  # e.g. a knob of the wrong type that validate() let through
+                raise ConfigError(
+                    f"arithmetic skill {generator!r} failed to generate with settings "
+                    f"{json.dumps(_json_safe(self._settings.get(generator, {})), sort_keys=True)}: "
+                    f"{type(err).__name__}: {err}; fix params.knobs.{generator}"
+                ) from None
             question = entry["question"]
             key = " ".join(question.split())
             if key in seen:

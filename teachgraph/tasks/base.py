@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from teachgraph.domain import Score, Split, TaskInstance
 
@@ -25,6 +25,8 @@ class TaskConfig(BaseModel):
           name: arithmetic
           params: {validation_size: 60, test_size: 120, seed: 0}
     """
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str
     params: dict[str, object] = Field(default_factory=dict)

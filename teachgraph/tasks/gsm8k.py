@@ -19,6 +19,7 @@ Ids are ``"gsm8k/<split>/<line>"`` with the 0-based line number in the source fi
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -86,7 +87,17 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     )
 
 
-def _read_jsonl(path: Path) -> list[dict[str, str]]:
+def _read_jsonl(path: Path) -> tuple[dict[str, str], ...]:
+    """The records of a GSM8K JSONL file (cached per path and file version)."""
+    stat = path.stat()
+    return _read_jsonl_cached(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_jsonl_cached(name: str, _mtime_ns: int, _size: int) -> tuple[dict[str, str], ...]:
+    # Several tasks with different params (and the CLI's family listing) read the same files;
+    # the mtime/size arguments make an edited file a new cache entry.
+    path = Path(name)
     rows: list[dict[str, str]] = []
     with path.open(encoding="utf-8") as fh:
         for line_no, line in enumerate(fh, start=1):
@@ -106,7 +117,13 @@ def _read_jsonl(path: Path) -> list[dict[str, str]]:
                     f"point data_dir at the original GSM8K JSONL files"
                 )
             rows.append({"question": question, "answer": answer})
-    return rows
+    return tuple(rows)
+
+
+@functools.lru_cache(maxsize=16384)
+def _reference_answer(final: str) -> str:
+    """Canonical reference answer: ``"1,080"`` → ``"1080"``."""
+    return answers.normalize_answer(final.strip())
 
 
 def _question_key(question: str) -> str:
@@ -167,7 +184,10 @@ class GSM8KTask:
         )
 
     def answers_equal(self, a: str, b: str) -> bool:
-        """Numeric equality after normalisation; no symbolic evaluation (GSM8K answers are numbers)."""
+        """Numeric equality after normalisation, without symbolic evaluation.
+
+        GSM8K answers are numbers: ``"$1,080"`` equals ``"1080"``, ``"16-3-4"`` is not ``"9"``.
+        """
         return answers.answers_equal(a, b, symbolic=False)
 
     def gold_skills(self) -> list[GoldSkill] | None:
@@ -187,7 +207,7 @@ class GSM8KTask:
             id=f"{FAMILY}/{split}/{line}",
             prompt=row["question"].strip(),
             # Canonical form: "1,080" → "1080", so that comparisons and targets are uniform.
-            answer=answers.normalize_answer(final.strip()),
+            answer=_reference_answer(final),
             gold_skill=None,
             metadata={"source": source, "line": line, "solution": solution.strip()},
         )

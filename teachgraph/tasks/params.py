@@ -41,13 +41,11 @@ def format_validation_error(err: ValidationError) -> str:
 
 
 def validate_params(model: type[P], raw: P | Mapping[str, object] | None, family: str) -> P:
-    """Validate ``raw`` against ``model``; raise a one-line :class:`ConfigError` if it is invalid."""
+    """Validate ``raw`` against ``model``; a one-line :class:`ConfigError` if it is invalid."""
     if isinstance(raw, model):
         return raw
     if raw is not None and not isinstance(raw, Mapping):
-        raise ConfigError(
-            f"params for task {family!r} must be a mapping, got {type(raw).__name__}"
-        )
+        raise ConfigError(f"params for task {family!r} must be a mapping, got {type(raw).__name__}")
     try:
         return model.model_validate(dict(raw or {}))
     except ValidationError as err:

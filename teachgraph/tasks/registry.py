@@ -100,6 +100,13 @@ def load_task(config: TaskConfig | Mapping[str, Any] | str) -> Task:
                 f"task config must be a name or a mapping with 'name' and 'params', "
                 f"got {type(config).__name__}"
             )
+        # TaskConfig itself ignores unknown keys; a typo such as "parms" must not drop params.
+        stray = sorted(str(k) for k in config if k not in TaskConfig.model_fields)
+        if stray:
+            raise ConfigError(
+                f"invalid task config: unknown key(s) {', '.join(stray)} "
+                f"(expected {{name: <task>, params: {{...}}}})"
+            )
         try:
             config = TaskConfig.model_validate(dict(config))
         except ValidationError as err:

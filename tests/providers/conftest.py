@@ -27,6 +27,7 @@ def completion(
     tool_call: tuple[str, dict[str, Any]] | None = None,
     prompt_tokens: int = 11,
     completion_tokens: int = 7,
+    finish_reason: str | None = None,
 ) -> dict[str, Any]:
     """An OpenAI chat.completion body with text content or one tool call."""
     message: dict[str, Any] = {"role": "assistant", "content": content}
@@ -48,7 +49,7 @@ def completion(
             {
                 "index": 0,
                 "message": message,
-                "finish_reason": "tool_calls" if tool_call else "stop",
+                "finish_reason": finish_reason or ("tool_calls" if tool_call else "stop"),
             }
         ],
         "usage": {

@@ -7,7 +7,6 @@ few seconds on 2 CPU cores. Skipped when the ``local`` extra (llama-cpp-python) 
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -44,7 +43,6 @@ QUESTION = [
 
 
 def test_real_structured_call_returns_valid_object() -> None:
-    started = time.perf_counter()
     resolved = resolve_model(ModelSpec.parse({"spec": f"local:{SMOLLM}", "max_tokens": 48}))
     assert resolved.structured_method == "json_object"
     assert resolved.label == f"local:{SMOLLM}"
@@ -54,7 +52,6 @@ def test_real_structured_call_returns_valid_object() -> None:
     # real token counts from llama.cpp, not estimates
     assert not result.tokens_estimated
     assert result.input_tokens > 20 and 0 < result.output_tokens <= 48 * result.attempts
-    assert time.perf_counter() - started < 60
 
 
 def test_max_tokens_is_honoured() -> None:
@@ -73,9 +70,10 @@ def test_llama_object_is_loaded_once_per_process() -> None:
     a = resolve_model(f"local:{SMOLLM}").chat_model
     b = resolve_model({"spec": f"local:{SMOLLM}", "temperature": 0.3}).chat_model  # type: ignore[arg-type]
     assert isinstance(a, LocalLlamaChatModel) and isinstance(b, LocalLlamaChatModel)
-    assert load_llama(a.model_path, n_ctx=a.n_ctx, n_threads=a.n_threads)[0] is load_llama(
-        b.model_path, n_ctx=b.n_ctx, n_threads=b.n_threads
-    )[0]
+    assert (
+        load_llama(a.model_path, n_ctx=a.n_ctx, n_threads=a.n_threads)[0]
+        is load_llama(b.model_path, n_ctx=b.n_ctx, n_threads=b.n_threads)[0]
+    )
 
 
 def test_concurrent_calls_are_serialised_safely() -> None:

@@ -154,8 +154,13 @@ def test_extract_json_edge_cases() -> None:
     assert extract_json('prefix {not json} then {"a": 1} suffix') == {"a": 1}
     with pytest.raises(ValueError, match="empty reply"):
         extract_json("  \n")
+    assert extract_json('{"a": 1} and some trailing words') == {"a": 1}
+    assert extract_json("[1, 2]") == [1, 2]
     with pytest.raises(ValueError, match="no JSON object"):
-        extract_json('{"a": 1')  # truncated output is rejected, not "repaired"
+        extract_json("no braces at all")
+    # truncated output is rejected (not "repaired"), and a nested object is not taken instead
+    with pytest.raises(ValueError, match="invalid JSON"):
+        extract_json('{"problems": [{"question": "1+1?", "answer": 2}, {"quest')
 
 
 # --- through a real HTTP client (ChatOpenAI) against a fake OpenAI-compatible server ------------
@@ -216,6 +221,29 @@ def test_connection_refused_is_a_failed_attempt(monkeypatch: pytest.MonkeyPatch)
     result = structured_call(resolved, Problem, MESSAGES, max_attempts=2)
     assert result.value is None and result.attempts == 2
     assert "provider error:" in (result.error or "") and "Connection error" in (result.error or "")
+
+
+def test_truncated_reply_is_reported_as_max_tokens(
+    fake_openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    cut = '{"problems": [{"question": "1+1?", "answer": 2}, {"quest'
+    fake_openai_server.replies = [(200, completion(cut, finish_reason="length"))] * 2
+    resolved = resolve_model(
+        ModelSpec.parse(
+            {
+                "spec": f"openai-compatible:{fake_openai_server.base_url}#m",
+                "structured_method": "json_object",
+            }
+        )
+    )
+    result = structured_call(resolved, ProblemSet, MESSAGES, max_attempts=2)
+    assert result.value is None
+    assert "reply cut off at the max_tokens limit: invalid JSON" in (result.error or "")
+    assert result.raw == cut  # the SDK raised LengthFinishReasonError; the text is still kept
+    assert (result.input_tokens, result.output_tokens, result.tokens_estimated) == (22, 14, False)
+    repair = fake_openai_server.requests[1]["messages"][-1]["content"]
+    assert "Keep it much shorter" in repair
 
 
 def test_json_object_method_sends_schema_response_format(

@@ -54,7 +54,9 @@ def build_forest(spec: list[Spec], iteration: int = 3) -> SkillForest:
             forest.record_accuracy(
                 path, iteration=1, split="validation", value=round(accuracy * 0.8, 3), n=20
             )
-            forest.record_accuracy(path, iteration=iteration, split="validation", value=accuracy, n=20)
+            forest.record_accuracy(
+                path, iteration=iteration, split="validation", value=accuracy, n=20
+            )
         if quota:
             forest.record_generated(path, accepted=quota, rejected=1)
         for child in children:
@@ -68,7 +70,7 @@ def build_forest(spec: list[Spec], iteration: int = 3) -> SkillForest:
 
 
 def example_forest() -> SkillForest:
-    """A realistic 3-level arithmetic forest: 3 roots, 19 skills."""
+    """A realistic 3-level arithmetic forest: 3 roots, 18 skills."""
     return build_forest(ARITHMETIC)
 
 
@@ -86,7 +88,10 @@ def large_forest() -> SkillForest:
     )  # fmt: skip
     algebra: Spec = (
         "algebra", 4, 0.45, [
-            ("linear equations", 3, 0.6, [("one variable", 0, 0.8, []), ("two variables", 4, 0.3, [])]),
+            ("linear equations", 3, 0.6, [
+                ("one variable", 0, 0.8, []),
+                ("two variables", 4, 0.3, []),
+            ]),
             ("inequalities", 2, 0.35, [("flipping the sign", 3, 0.2, [])]),
             ("factoring quadratics", 5, 0.15, []),
         ],

@@ -9,14 +9,14 @@ from teachgraph.skills import ACCURACY_SPLITS, SkillForest
 # Any unicode except '/' (the path separator) and lone surrogates (not encodable as UTF-8, and
 # never produced by decoding an LLM's output); names must have a non-space character.
 skill_names = st.text(
-    st.characters(exclude_characters="/", exclude_categories=("Cs",)), min_size=1, max_size=12
+    st.characters(exclude_characters="/", exclude_categories=["Cs"]), min_size=1, max_size=12
 ).filter(lambda s: bool(s.split()))
-free_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=24)
+free_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=24)
 finite_floats = st.floats(allow_nan=False, allow_infinity=False)
 unit_floats = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 MAX_DEPTH = 4  # roots are depth 0, so trees have up to 5 levels
-MAX_NODES = 30
+MAX_NODES = 24
 
 
 @st.composite

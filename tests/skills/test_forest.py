@@ -113,7 +113,10 @@ def test_structure_queries() -> None:
     ]
     assert forest.parent(carrying) == "multi-digit addition"
     assert forest.parent("fractions") is None
-    assert forest.depth("fractions") == 0 and forest.depth(f"{carrying}/carrying into a new digit") == 2
+    assert (
+        forest.depth("fractions") == 0
+        and forest.depth(f"{carrying}/carrying into a new digit") == 2
+    )
     assert forest.subtree(carrying) == [carrying, *forest.children(carrying)]
     assert forest.leaves(carrying) == forest.children(carrying)
     assert forest.leaves("fractions/mixed numbers") == ["fractions/mixed numbers"]
@@ -132,20 +135,23 @@ def test_iteration_is_preorder_in_creation_order() -> None:
     assert forest.children(b) == [b2, b1]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(forests())
 def test_structure_invariants(forest: SkillForest) -> None:
     paths = list(forest)
+    leaves = set(forest.leaves())
     assert len(paths) == len(set(paths)) == len(forest)
     for path in paths:
         parent = forest.parent(path)
         assert forest.depth(path) == (0 if parent is None else forest.depth(parent) + 1)
         assert forest.depth(path) <= 4
         assert forest.subtree(path)[0] == path
-        assert (path in forest.leaves()) == (not forest.children(path))
+        assert (path in leaves) == (not forest.children(path))
         names = [name_key(forest.node(c).name) for c in forest.children(path)]
         assert len(names) == len(set(names))  # merging keeps siblings distinct
-    assert sorted(forest.leaves()) == sorted(p for p in paths if not forest.children(p))
+    assert forest.leaves() == [p for p in paths if not forest.children(p)]
+    for root in forest.roots():
+        assert set(forest.leaves(root)) == leaves & set(forest.subtree(root))
 
 
 def test_remove_drops_the_subtree_and_its_assignments() -> None:
@@ -188,7 +194,7 @@ def test_update_validates_through_skill_node() -> None:
         with pytest.raises(ValueError):
             forest.update("fractions", **bad)
     for identity in ({"name": "x"}, {"path": "x"}):
-        with pytest.raises(ValueError, match="identity|node's id"):
+        with pytest.raises(ValueError, match="node's id"):
             forest.update("fractions", **identity)
     assert forest == before  # failed updates change nothing
 

@@ -11,43 +11,50 @@ from teachgraph.skills import ForestSnapshot, SkillForest, diff_snapshots
 from tests.skills.examples import example_forest
 from tests.skills.strategies import forests
 
-ROUND_TRIP = settings(max_examples=150, deadline=None)
-
 
 def assert_identical(a: SkillForest, b: SkillForest) -> None:
     """Equal in every observable way, order included."""
     assert a == b
     assert list(a) == list(b)
     assert a.roots() == b.roots()
-    assert list(a.graph.nodes) == list(b.graph.nodes)
-    assert list(a.graph.edges) == list(b.graph.edges)
+    # (The DiGraph's own node order is insertion order, an internal detail: a rebuilt graph is
+    # inserted in iteration order. Everything observable is compared here.)
+    assert set(a.graph.edges) == set(b.graph.edges)
     assert list(a.assignments.items()) == list(b.assignments.items())
     for path in a:
         assert a.node(path) == b.node(path)
         assert a.children(path) == b.children(path)
 
 
-@ROUND_TRIP
+# One property test checks every route, because generating rich random forests costs far more
+# than round-tripping them.
+@settings(max_examples=100, deadline=None)
 @given(forests())
-def test_json_round_trip_is_exact(forest: SkillForest) -> None:
+def test_round_trips_are_exact(forest: SkillForest) -> None:
     text = forest.to_json()
-    back = SkillForest.from_json(text)
-    assert_identical(back, forest)
-    assert back.to_json() == text  # byte-identical, so snapshots on disk are stable
+    from_json = SkillForest.from_json(text)
+    assert_identical(from_json, forest)
+    assert from_json.to_json() == text  # byte-identical, so snapshots on disk are stable
     json.loads(text)  # strict JSON: no NaN/Infinity
 
-
-@ROUND_TRIP
-@given(forests())
-def test_data_round_trip_is_exact(forest: SkillForest) -> None:
     data = forest.to_data()
-    back = SkillForest.from_data(data)
-    assert_identical(back, forest)
-    assert back.to_data() == data
-    assert data["edges"] == [{"source": u, "target": v} for u, v in forest.graph.edges]
+    from_data = SkillForest.from_data(data)
+    assert_identical(from_data, forest)
+    assert from_data.to_data() == data
+    edges = [{"source": p, "target": c} for p in forest for c in forest.children(p)]
+    assert data["edges"] == edges
+    assert [n["id"] for n in data["nodes"]] == list(forest)
+
+    snap = forest.snapshot(iteration=3)
+    back = ForestSnapshot.model_validate_json(snap.model_dump_json())
+    assert back == snap
+    assert_identical(back.load(), forest)
+    assert diff_snapshots(snap, back).is_empty()
+
+    assert_identical(forest.copy(), forest)
 
 
-@ROUND_TRIP
+@settings(max_examples=40, deadline=None)
 @given(forests())
 def test_copy_and_data_share_nothing_with_the_forest(forest: SkillForest) -> None:
     before = forest.to_json()
@@ -61,17 +68,6 @@ def test_copy_and_data_share_nothing_with_the_forest(forest: SkillForest) -> Non
         clone.update(path, description="changed")
     clone.assignments.clear()
     assert forest.to_json() == before
-    assert forest.diff(forest.copy()).is_empty()
-
-
-@ROUND_TRIP
-@given(forests())
-def test_snapshot_round_trips_through_its_json(forest: SkillForest) -> None:
-    snap = forest.snapshot(iteration=3)
-    back = ForestSnapshot.model_validate_json(snap.model_dump_json())
-    assert back == snap
-    assert_identical(back.load(), forest)
-    assert diff_snapshots(snap, back).is_empty()
 
 
 def test_snapshots_are_frozen_in_time() -> None:
@@ -111,7 +107,10 @@ def _data_with(mutate: object) -> dict:
         (lambda d: d["nodes"][0].update(name="other"), "invalid attributes"),
         (lambda d: d["nodes"][0]["accuracy_history"].append({"iteration": 0}), "invalid"),
         (lambda d: d["edges"].pop(0), "has parents"),
-        (lambda d: d["edges"].append({"source": "fractions", "target": "word problems"}), "parents"),
+        (
+            lambda d: d["edges"].append({"source": "fractions", "target": "word problems"}),
+            "parents",
+        ),
         (lambda d: d["assignments"].update(x="nowhere"), "unknown skill"),
         (lambda d: d.update(directed=False), "directed"),
     ],

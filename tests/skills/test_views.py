@@ -51,7 +51,9 @@ def test_mermaid_of_empty_forest() -> None:
 
 
 @st.composite
-def shapes(draw: st.DrawFn) -> tuple[list[str], dict[str, list[str]], dict[str, tuple[float, float]]]:
+def shapes(
+    draw: st.DrawFn,
+) -> tuple[list[str], dict[str, list[str]], dict[str, tuple[float, float]]]:
     """A random forest shape (parents drawn among earlier nodes) with random box sizes."""
     n = draw(st.integers(1, 45))
     roots: list[str] = []

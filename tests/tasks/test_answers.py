@@ -37,6 +37,10 @@ from teachgraph.tasks.answers import (
         ("**Answer:** $18.00.", "$18.00"),
         ("Final answer: 3/4", "3/4"),
         ("answer : 42", "42"),
+        ("To answer: we need 3 apples.\nAnswer: 18", "18"),  # prose after a marker is skipped
+        ("Answer: The total is 18 legs.", "18"),
+        ("Answer: 12 - 4 = 8", "12 - 4 = 8"),  # normalises to 8 (right-hand side)
+        ("Answer: yes", "yes"),
         ("Answer:\n  42\n", "42"),
         ("Answer: ['1', '2', '3']", "['1', '2', '3']"),
         ("so it is \\boxed{\\frac{1}{2}} indeed", "\\frac{1}{2}"),
@@ -407,7 +411,12 @@ def test_integer_extracts_from_every_answer_format(n: int) -> None:
 )
 def test_fraction_spellings_agree_with_their_value(p: int, q: int) -> None:
     value = Fraction(p, q)
-    spellings = [f"{p}/{q}", f"\\frac{{{p}}}{{{q}}}", f"\\dfrac{{{p}}}{{{q}}}", f"\\tfrac{{{p}}}{{{q}}}"]
+    spellings = [
+        f"{p}/{q}",
+        f"\\frac{{{p}}}{{{q}}}",
+        f"\\dfrac{{{p}}}{{{q}}}",
+        f"\\tfrac{{{p}}}{{{q}}}",
+    ]
     for s in spellings:
         assert parse_number(normalize_answer(s)) == value, s
         assert answers_equal(s, canonical_number(value)), s
@@ -420,6 +429,27 @@ def test_decimals_equal_their_trailing_zero_padding(x: object) -> None:
     s = f"{x:.3f}"
     assert answers_equal(s, s + "000")
     assert answers_equal(s, normalize_answer(s))
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "1" * 5000 + "!",
+        "1," * 3000 + "x",
+        "(" * 3000 + "1" + ")" * 3000,
+        "1 " * 3000 + "a!",
+        "1." * 3000,
+        "\\frac" * 2000,
+        "{" * 3000,
+        "Answer: " + "1" * 5000 + "x!",
+    ],
+)
+def test_long_adversarial_input_is_fast(hostile: str) -> None:
+    start = time.monotonic()
+    extract_answer(hostile)
+    normalize_answer(hostile)
+    answers_equal(hostile, "1", symbolic=False)
+    assert time.monotonic() - start < 1.0
 
 
 @_PROPERTY_SETTINGS

@@ -8,8 +8,7 @@ import pytest
 
 from teachgraph.domain import SPLITS, TaskInstance
 from teachgraph.errors import ConfigError
-from teachgraph.tasks import ARITHMETIC_SKILLS, ArithmeticTask, Task
-from teachgraph.tasks import answers
+from teachgraph.tasks import ARITHMETIC_SKILLS, ArithmeticTask, Task, answers
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +66,9 @@ def test_acceptance_references_score_correct_and_perturbations_wrong(
         if as_target.extracted_answer != inst.answer.strip():
             failures.append(("extracted", inst.id, inst.answer, as_target.extracted_answer))
         # The task's own equality agrees with its verifier.
-        if not task.answers_equal(inst.answer, inst.answer) or task.answers_equal(inst.answer, wrong):
+        if not task.answers_equal(inst.answer, inst.answer) or task.answers_equal(
+            inst.answer, wrong
+        ):
             failures.append(("answers_equal", inst.id, inst.answer, wrong))
     assert not failures, failures[:10]
 
@@ -125,8 +126,12 @@ def test_generation_is_deterministic_and_seeded() -> None:
 
 
 def test_test_split_does_not_depend_on_other_split_sizes() -> None:
-    small = ArithmeticTask({"skills": ["lcm"], "train_size": 0, "validation_size": 0, "test_size": 10})
-    large = ArithmeticTask({"skills": ["lcm"], "train_size": 50, "validation_size": 20, "test_size": 10})
+    small = ArithmeticTask(
+        {"skills": ["lcm"], "train_size": 0, "validation_size": 0, "test_size": 10}
+    )
+    large = ArithmeticTask(
+        {"skills": ["lcm"], "train_size": 50, "validation_size": 20, "test_size": 10}
+    )
     assert small.instances("test") == large.instances("test")
 
 
@@ -174,7 +179,12 @@ def test_fraction_answers(acceptance_task: ArithmeticTask) -> None:
     task = acceptance_task
     inst = _first(task, "fraction_simplification")
     p, q = answers.parse_fraction_parts(inst.answer)  # type: ignore[misc]
-    for spelling in (f"{p}/{q}", f"$\\frac{{{p}}}{{{q}}}$", f"\\dfrac{{{p}}}{{{q}}}", f"\\tfrac{{{p}}}{{{q}}}"):
+    for spelling in (
+        f"{p}/{q}",
+        f"$\\frac{{{p}}}{{{q}}}$",
+        f"\\dfrac{{{p}}}{{{q}}}",
+        f"\\tfrac{{{p}}}{{{q}}}",
+    ):
         assert task.score(inst, f"Answer: {spelling}").correct, spelling
     # Not in lowest terms: the verifier refuses it, and so does answers_equal.
     assert not task.score(inst, f"Answer: {2 * p}/{2 * q}").correct
@@ -207,7 +217,10 @@ def test_difficulty_and_knobs_change_generation() -> None:
     easy = ArithmeticTask(base)
     wide = ArithmeticTask({**base, "knobs": {"gcd": {"min_value": 1000, "max_value": 5000}}})
     hard = ArithmeticTask({**base, "difficulty": "hard"})
-    numbers = lambda t: [n for i in t.instances("test") for n in i.metadata["reasoning_gym"]["numbers"]]  # noqa: E731
+
+    def numbers(t: ArithmeticTask) -> list[int]:
+        return [n for i in t.instances("test") for n in i.metadata["reasoning_gym"]["numbers"]]  # type: ignore[index,union-attr,misc]
+
     assert max(numbers(easy)) <= 50
     assert min(numbers(wide)) >= 1000
     assert max(numbers(hard)) > 50
@@ -236,6 +249,8 @@ def test_every_skill_generates_at_every_difficulty() -> None:
         ({"knobs": {"gcd": {"max_value": 10}}, "skills": ["lcm"]}, "not in skills"),
         ({"knobs": {"gcd": {"max_vale": 10}}}, "max_vale"),
         ({"knobs": {"gcd": {"min_value": 50, "max_value": 10}}}, "max_value must be > min_value"),
+        ({"knobs": {"gcd": {"max_value": "ten"}}}, "params.knobs.gcd"),
+        ({"knobs": {"basic_arithmetic": {"operators": ["%"]}}}, "unsupported operator"),
     ],
 )
 def test_bad_params_raise_one_line_config_errors(params: dict[str, object], fragment: str) -> None:
