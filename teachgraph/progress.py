@@ -29,6 +29,11 @@ class Progress:
         if kind == "evaluation":
             per = ", ".join(f"{k} {v:.2f}" for k, v in sorted(data.get("per_skill", {}).items())[:8])
             c(f"[bold]iter {it}[/] evaluate {data['split']}: accuracy [bold]{data['accuracy']:.3f}[/] (n={data['n']}, {data['seconds']} s)  [dim]{per}[/]")
+        elif kind == "llm_start":
+            where = f" {event['skill']}" if event.get("skill") else ""
+            c(f"  [dim]iter {it} {event['node']}{where}: asking {data.get('model')} ({data.get('purpose')})...[/]")
+        elif kind == "llm_call" and not data.get("ok"):
+            c(f"  [yellow]iter {it} {event['node']}: {data.get('model')} failed after {data.get('attempts')} attempt(s): {str(data.get('error'))[:160]}[/]")
         elif kind == "skills":
             c(f"  iter {it} skill_induction ({data.get('source')}): {', '.join(data.get('skills', {}))}")
         elif kind == "decision":

@@ -24,15 +24,17 @@ from teachgraph.tasks.base import Task
 class ErrorGroup(BaseModel):
     """A family of student failures with a name for what goes wrong."""
 
-    name: str = Field(description="Short name of what the student gets wrong, e.g. 'carrying in addition'.")
-    description: str = Field(description="One or two sentences on the mistake.")
-    instance_ids: list[str] = Field(description="Ids of the failed instances that show it.")
+    # Length bounds become grammar limits for local models (llama.cpp), which otherwise can
+    # loop inside a list or string until max_tokens.
+    name: str = Field(max_length=100, description="Short name of what the student gets wrong, e.g. 'carrying in addition'.")
+    description: str = Field(max_length=500, description="One or two sentences on the mistake.")
+    instance_ids: list[str] = Field(max_length=40, description="Ids of the failed instances that show it.")
 
 
 class ErrorAnalysis(BaseModel):
     """Output of error analysis: failure groups citing instance ids."""
 
-    groups: list[ErrorGroup]
+    groups: list[ErrorGroup] = Field(max_length=12)
 
 
 class SkillAction(BaseModel):

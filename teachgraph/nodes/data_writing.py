@@ -40,16 +40,16 @@ the numbers in the question and prints only the answer, standard library only)."
 class WrittenExample(BaseModel):
     """One example as the writer model returns it; checked field by field later, in validation."""
 
-    question: str = ""
-    answer: str = ""
-    rationale: str = ""
-    program: str = Field(default="", description="Python that prints the answer.")
+    question: str = Field(default="", max_length=1500)
+    answer: str = Field(default="", max_length=200)
+    rationale: str = Field(default="", max_length=800)
+    program: str = Field(default="", max_length=2000, description="Python that prints the answer.")
 
 
 class WrittenBatch(BaseModel):
     """A batch of written examples."""
 
-    examples: list[WrittenExample]
+    examples: list[WrittenExample] = Field(max_length=16)
 
 
 def style_examples(ctx: TeacherContext, gold_skills: set[str], k: int, seed: int) -> list[TaskInstance]:

@@ -51,6 +51,9 @@ def ask(
     """
     ctx = runtime.context
     model = ctx.models.for_node(node)
+    # Announce the call: a local model can take a minute, and a silent terminal looks hung.
+    emit(runtime.stream_writer, "llm_start", node=node, iteration=iteration, run_id=ctx.run_id, skill=skill,
+         model=model.label, purpose=purpose or schema.__name__)
     result = structured_call(model, schema, prompt, max_attempts=ctx.settings.max_attempts)
     prompt_text = "\n".join(str(m.content) for m in prompt)
     emit(

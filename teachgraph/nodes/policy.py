@@ -48,23 +48,23 @@ Keep each skill within its share of the budget shown. Give a one-sentence reason
 
 
 class QuotaSetting(BaseModel):
-    subskill: str = Field(description="Existing subskill name, as shown.")
+    subskill: str = Field(max_length=100, description="Existing subskill name, as shown.")
     quota: int = Field(ge=0)
 
 
 class PlannedAction(BaseModel):
-    skill: str = Field(description="Skill name, as shown.")
+    skill: str = Field(max_length=100, description="Skill name, as shown.")
     action: Literal["explore", "exploit"]
-    reason: str
+    reason: str = Field(max_length=400)
     num_new_subskills: int = Field(default=0, ge=0)
     quota_per_new_subskill: int = Field(default=0, ge=0)
-    quotas: list[QuotaSetting] = Field(default_factory=list)
+    quotas: list[QuotaSetting] = Field(default_factory=list, max_length=12)
 
 
 class PolicyDecision(BaseModel):
     """The LLM policy's decisions, one per skill."""
 
-    actions: list[PlannedAction]
+    actions: list[PlannedAction] = Field(max_length=12)
 
 
 def describe_skill(forest: SkillForest, root: str, share: int) -> str:

@@ -37,20 +37,20 @@ exactly one skill name from your list."""
 
 
 class InducedSkill(BaseModel):
-    name: str = Field(description="Short skill name, e.g. 'greatest common divisor'.")
-    description: str = Field(default="", description="One sentence.")
+    name: str = Field(max_length=100, description="Short skill name, e.g. 'greatest common divisor'.")
+    description: str = Field(default="", max_length=500, description="One sentence.")
 
 
 class Assignment(BaseModel):
-    id: str = Field(description="Question id exactly as shown.")
-    skill: str = Field(description="One of the skill names.")
+    id: str = Field(max_length=200, description="Question id exactly as shown.")
+    skill: str = Field(max_length=100, description="One of the skill names.")
 
 
 class SkillInduction(BaseModel):
     """Skills named by the model and the assignment of every question to one of them."""
 
-    skills: list[InducedSkill]
-    assignments: list[Assignment]
+    skills: list[InducedSkill] = Field(max_length=16)
+    assignments: list[Assignment] = Field(max_length=CHUNK + 10)
 
 
 def _gold_assign(forest: SkillForest, ctx: TeacherContext, pending: list[EvaluatedInstance]) -> None:

@@ -30,14 +30,14 @@ other. Give each a short name and a one-sentence description."""
 
 
 class ProposedSubskill(BaseModel):
-    name: str = Field(description="Short subskill name.")
-    description: str = Field(default="", description="One sentence.")
+    name: str = Field(max_length=100, description="Short subskill name.")
+    description: str = Field(default="", max_length=500, description="One sentence.")
 
 
 class SubskillProposal(BaseModel):
     """New subskills for one skill."""
 
-    subskills: list[ProposedSubskill]
+    subskills: list[ProposedSubskill] = Field(max_length=12)
 
 
 def _key(name: str) -> str:

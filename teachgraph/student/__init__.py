@@ -20,6 +20,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# First: the offline / OpenMP environment must be in place before anything imports torch.
+from teachgraph.student import _env  # noqa: F401
 from teachgraph.student.base import Student, TrainingPair, TrainResult
 from teachgraph.student.config import (
     KNOWN_MODELS,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from teachgraph.errors import StudentError
-from teachgraph.student import _env  # noqa: F401  (offline env before transformers)
+from teachgraph.student import _env  # first: offline/OpenMP env before transformers
 from teachgraph.student.base import TrainingPair, TrainResult
 from teachgraph.student.chat import end_of_turn_id, render_prompt
 from teachgraph.student.config import StudentConfig
@@ -103,13 +103,14 @@ class HFStudent:
         name = f"adapter{next(self._names)}"
         previous = self._active
         try:
-            if self._peft is None:
-                self._peft = PeftModel.from_pretrained(
-                    self._base, str(adapter_dir), adapter_name=name, is_trainable=False
-                )
-            else:
-                self._peft.load_adapter(str(adapter_dir), adapter_name=name, is_trainable=False)
-                self._peft.set_adapter(name)
+            with _env.quiet_peft():
+                if self._peft is None:
+                    self._peft = PeftModel.from_pretrained(
+                        self._base, str(adapter_dir), adapter_name=name, is_trainable=False
+                    )
+                else:
+                    self._peft.load_adapter(str(adapter_dir), adapter_name=name, is_trainable=False)
+                    self._peft.set_adapter(name)
         except (OSError, ValueError, RuntimeError, KeyError) as err:
             raise StudentError(
                 f"cannot load adapter {adapter_dir} onto {self.base_dir}: {err} "

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from teachgraph.student import _env  # noqa: F401  (offline env before transformers)
+from teachgraph.student import _env  # first: offline/OpenMP env before transformers
 from teachgraph.student.base import TrainingPair
 from teachgraph.student.chat import IGNORE_INDEX, EncodedPair, encode_pair
 from teachgraph.student.training import TrainJob
@@ -97,7 +97,8 @@ def train(job: TrainJob) -> dict[str, Any]:
         str(job.base_dir), dtype=torch.float32, local_files_only=True
     )
     if job.init_adapter is not None:
-        model = PeftModel.from_pretrained(base, str(job.init_adapter), is_trainable=True)
+        with _env.quiet_peft():
+            model = PeftModel.from_pretrained(base, str(job.init_adapter), is_trainable=True)
         log(f"continuing adapter {job.init_adapter}")
     else:
         lora = LoraConfig(
@@ -108,7 +109,8 @@ def train(job: TrainJob) -> dict[str, Any]:
             target_modules=job.lora_target_modules,
             modules_to_save=job.modules_to_save or None,
         )
-        model = get_peft_model(base, lora)
+        with _env.quiet_peft():
+            model = get_peft_model(base, lora)
     model.to(device)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]

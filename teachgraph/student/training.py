@@ -145,6 +145,7 @@ def run_train_job(job: TrainJob, pairs: list[TrainingPair], *, timeout_s: float)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     env["HF_HUB_OFFLINE"] = "1"
     env["OMP_NUM_THREADS"] = str(job.num_threads)
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see teachgraph.student._env
     env["PYTHONUNBUFFERED"] = "1"  # the log tail must be current when the child dies
 
     command = [sys.executable, "-m", "teachgraph.student.train_worker", str(job_path)]

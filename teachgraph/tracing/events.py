@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, JsonValue
 
 EventKind = Literal[
+    "llm_start",  # an LLM call begins (progress display)
     "llm_call",  # one structured LLM call: model, tokens, latency, ok/error
     "failure",  # a step could not do its job (after retries); the graph went on
     "analysis",  # error analysis groups

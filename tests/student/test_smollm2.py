@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from teachgraph.student import HFStudent, StudentConfig, TrainingPair, build_student
+from teachgraph.student._env import quiet_peft
 
 ARITHMETIC = [
     ("What is 2 + 3?", "5"),
@@ -48,7 +49,8 @@ def test_smollm2_offline_predict_train_reload(student_cache: Path, tmp_path: Pat
     base = AutoModelForCausalLM.from_pretrained(
         str(student.base_dir), dtype=torch.float32, local_files_only=True
     )
-    model = PeftModel.from_pretrained(base, str(result.adapter_dir))
+    with quiet_peft():
+        model = PeftModel.from_pretrained(base, str(result.adapter_dir))
     lora_b = [p for n, p in model.named_parameters() if "lora_B" in n]
     assert len(lora_b) == 30 * 7  # every linear layer of the 30 blocks
     # LoRA's B starts at zero; one optimizer step must have moved it.
