@@ -22,17 +22,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.latency_server import LatencyServer  # noqa: E402
-from teachgraph.config import TeacherSettings  # noqa: E402
-from teachgraph.domain import EvaluatedInstance  # noqa: E402
-from teachgraph.graphs import TeacherContext, skill_list  # noqa: E402
-from teachgraph.providers import ModelRouter  # noqa: E402
-from teachgraph.tasks import load_task  # noqa: E402
+from benchmarks.latency_server import LatencyServer
+from teachgraph.config import TeacherSettings
+from teachgraph.domain import EvaluatedInstance
+from teachgraph.graphs import TeacherContext, skill_list
+from teachgraph.providers import ModelRouter
+from teachgraph.tasks import load_task
 
 RESULTS = Path(__file__).parent / "results"
 
 
-def one_step(app, ctx: TeacherContext, evaluated: list[EvaluatedInstance], concurrency: int) -> tuple[float, float, int]:
+def one_step(
+    app, ctx: TeacherContext, evaluated: list[EvaluatedInstance], concurrency: int
+) -> tuple[float, float, int]:
     """Wall time of the whole teacher step, and of its data-writing phase (first writer start to
     last writer finish, from the graph's ``tasks`` stream), and the number of examples."""
     start = time.perf_counter()
@@ -67,8 +69,27 @@ def main() -> None:
     if args.quick:
         args.latency, args.repeats = 0.2, 1
 
-    skills = ["basic_arithmetic", "chain_sum", "gcd", "lcm", "products", "fraction_simplification", "simple_equations", "number_sorting"]
-    task = load_task({"name": "arithmetic", "params": {"skills": skills[: args.jobs], "validation_size": args.jobs * 2, "test_size": args.jobs, "train_size": args.jobs * 2}})
+    skills = [
+        "basic_arithmetic",
+        "chain_sum",
+        "gcd",
+        "lcm",
+        "products",
+        "fraction_simplification",
+        "simple_equations",
+        "number_sorting",
+    ]
+    task = load_task(
+        {
+            "name": "arithmetic",
+            "params": {
+                "skills": skills[: args.jobs],
+                "validation_size": args.jobs * 2,
+                "test_size": args.jobs,
+                "train_size": args.jobs * 2,
+            },
+        }
+    )
     evaluated = [
         EvaluatedInstance(instance=i, prediction="Answer: 0", correct=False, score=0.0)
         for i in task.instances("validation")
@@ -78,8 +99,11 @@ def main() -> None:
     with LatencyServer(args.latency) as url:
         router = ModelRouter({"default": f"openai-compatible:{url}#latency-model"})
         settings = TeacherSettings(
-            environment="skill_list", use_gold_skills=True, allocation="uniform",
-            examples_per_iteration=args.jobs * 2, batch_size=2,
+            environment="skill_list",
+            use_gold_skills=True,
+            allocation="uniform",
+            examples_per_iteration=args.jobs * 2,
+            batch_size=2,
         )
         ctx = TeacherContext(task=task, models=router, settings=settings, run_id="bench")
         app = skill_list(with_state=False).compile()
@@ -91,18 +115,30 @@ def main() -> None:
                 times[n].append(total)
                 phase[n].append(writing)
     rows = []
-    print(f"data writing: {args.jobs} branches x 1 call each, server latency {args.latency} s, median of {args.repeats}")
-    print(f"{'N':>3} {'step s':>8} {'writing s':>10} {'speed-up':>9} {'ideal':>6} {'speed-up/ideal':>15} {'step speed-up':>14}")
+    print(
+        f"data writing: {args.jobs} branches x 1 call each, server latency {args.latency} s, median of {args.repeats}"
+    )
+    print(
+        f"{'N':>3} {'step s':>8} {'writing s':>10} {'speed-up':>9} {'ideal':>6} {'speed-up/ideal':>15} {'step speed-up':>14}"
+    )
     base_w, base_t = statistics.median(phase[args.levels[0]]), statistics.median(times[args.levels[0]])
     for n in args.levels:
         w, t = statistics.median(phase[n]), statistics.median(times[n])
         ideal = min(n, args.jobs) / min(args.levels[0], args.jobs)
-        rows.append({
-            "concurrency": n, "step_seconds": round(t, 3), "writing_seconds": round(w, 3),
-            "speedup": round(base_w / w, 2), "ideal": ideal, "speedup_over_ideal": round(base_w / w / ideal, 2),
-            "step_speedup": round(base_t / t, 2),
-        })
-        print(f"{n:>3} {t:>8.2f} {w:>10.2f} {base_w / w:>9.2f} {ideal:>6.1f} {base_w / w / ideal:>15.2f} {base_t / t:>14.2f}")
+        rows.append(
+            {
+                "concurrency": n,
+                "step_seconds": round(t, 3),
+                "writing_seconds": round(w, 3),
+                "speedup": round(base_w / w, 2),
+                "ideal": ideal,
+                "speedup_over_ideal": round(base_w / w / ideal, 2),
+                "step_speedup": round(base_t / t, 2),
+            }
+        )
+        print(
+            f"{n:>3} {t:>8.2f} {w:>10.2f} {base_w / w:>9.2f} {ideal:>6.1f} {base_w / w / ideal:>15.2f} {base_t / t:>14.2f}"
+        )
     RESULTS.mkdir(exist_ok=True)
     out = {
         "command": "python " + " ".join(sys.argv),

@@ -79,7 +79,9 @@ class LatencyServer:
         arguments = RESPONDERS[TOOL_TO_NODE.get(name, "data_writing")]([HumanMessage(text)])
         message: dict[str, Any] = {"role": "assistant", "content": None}
         if tools:
-            message["tool_calls"] = [{"id": "call_0", "type": "function", "function": {"name": name, "arguments": arguments}}]
+            message["tool_calls"] = [
+                {"id": "call_0", "type": "function", "function": {"name": name, "arguments": arguments}}
+            ]
         else:
             message["content"] = arguments
         return {
@@ -88,7 +90,11 @@ class LatencyServer:
             "created": int(time.time()),
             "model": body.get("model", "latency-model"),
             "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tools else "stop"}],
-            "usage": {"prompt_tokens": len(text) // 4, "completion_tokens": len(arguments) // 4, "total_tokens": (len(text) + len(arguments)) // 4},
+            "usage": {
+                "prompt_tokens": len(text) // 4,
+                "completion_tokens": len(arguments) // 4,
+                "total_tokens": (len(text) + len(arguments)) // 4,
+            },
         }
 
     def __enter__(self) -> str:

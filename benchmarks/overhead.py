@@ -29,22 +29,26 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from langgraph.runtime import Runtime  # noqa: E402
+import sqlite3
 
-from teachgraph.config import load_config  # noqa: E402
-from teachgraph.graphs import episode as ep  # noqa: E402
-from teachgraph.graphs.teacher import make_observe  # noqa: E402
-from teachgraph.nodes.allocation import rebalance  # noqa: E402
-from teachgraph.nodes.data_writing import data_writing  # noqa: E402
-from teachgraph.nodes.error_analysis import error_analysis  # noqa: E402
-from teachgraph.nodes.evaluate import evaluate  # noqa: E402
-from teachgraph.nodes.policy import make_policy_node  # noqa: E402
-from teachgraph.nodes.skill_induction import skill_induction  # noqa: E402
-from teachgraph.nodes.subskill_exploration import subskill_exploration  # noqa: E402
-from teachgraph.nodes.train import train  # noqa: E402
-from teachgraph.nodes.validation import validation  # noqa: E402
-from teachgraph.runner import build_context, run_episode  # noqa: E402
-from teachgraph.tracing.rundir import RunDir  # noqa: E402
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.runtime import Runtime
+
+from teachgraph.config import load_config
+from teachgraph.domain import EvaluatedInstance
+from teachgraph.graphs import episode as ep
+from teachgraph.graphs.teacher import make_observe, skill_tree
+from teachgraph.nodes.allocation import rebalance
+from teachgraph.nodes.data_writing import data_writing
+from teachgraph.nodes.error_analysis import error_analysis
+from teachgraph.nodes.evaluate import evaluate
+from teachgraph.nodes.policy import make_policy_node
+from teachgraph.nodes.skill_induction import skill_induction
+from teachgraph.nodes.subskill_exploration import subskill_exploration
+from teachgraph.nodes.train import train
+from teachgraph.nodes.validation import validation
+from teachgraph.runner import build_context, run_episode
+from teachgraph.tracing.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
@@ -73,7 +77,9 @@ class PlainTeacher:
         merge(s, skill_induction(s, rt))
         merge(s, self.policy(s, rt))
         for action in [a for a in s["actions"] if a.kind == "explore"]:
-            merge(s, subskill_exploration({"iteration": s["iteration"], "forest": s["forest"], "actions": [action]}, rt))
+            merge(
+                s, subskill_exploration({"iteration": s["iteration"], "forest": s["forest"], "actions": [action]}, rt)
+            )
         merge(s, rebalance(s, rt))
         for job in s.get("jobs", []):
             merge(s, data_writing({"job": job}, rt))
@@ -106,26 +112,28 @@ def graph_episode(config: Any, out: Path) -> float:
 
 
 def teacher_step(config: Any, graph: bool, tmp: Path) -> float:
+    """One skill-tree teacher step: straight-line calls, or the compiled graph with a SQLite
+    checkpointer and custom/updates streaming (what an episode does for its teacher)."""
     ctx = build_context(config, RunDir(tmp))
-    from teachgraph.domain import EvaluatedInstance
-
-    evaluated = [EvaluatedInstance(instance=i, prediction="Answer: 0", correct=False, score=0.0) for i in ctx.task.instances("validation")]
+    evaluated = [
+        EvaluatedInstance(instance=i, prediction="Answer: 0", correct=False, score=0.0)
+        for i in ctx.task.instances("validation")
+    ]
     inputs = {"iteration": 0, "evaluated": evaluated, "forest": {}, "known_questions": []}
-    teacher = ctx.teacher_graph if graph else PlainTeacher()
-    if graph:
-        import sqlite3
-
-        from langgraph.checkpoint.sqlite import SqliteSaver
-
-        from teachgraph.graphs.teacher import skill_tree
-
-        teacher = skill_tree().compile(checkpointer=SqliteSaver(sqlite3.connect(tmp / "ck.sqlite", check_same_thread=False)))
+    if not graph:
         start = time.perf_counter()
-        for _ in teacher.stream(inputs, {"configurable": {"thread_id": "t"}}, context=ctx.teacher_context, stream_mode=["custom", "updates"], durability="sync"):
-            pass
+        PlainTeacher().invoke(inputs, ctx.teacher_context)
         return time.perf_counter() - start
+    app = skill_tree().compile(checkpointer=SqliteSaver(sqlite3.connect(tmp / "ck.sqlite", check_same_thread=False)))
     start = time.perf_counter()
-    teacher.invoke(inputs, ctx.teacher_context)
+    for _ in app.stream(
+        inputs,
+        {"configurable": {"thread_id": "t"}},
+        context=ctx.teacher_context,
+        stream_mode=["custom", "updates"],
+        durability="sync",
+    ):
+        pass
     return time.perf_counter() - start
 
 
@@ -137,7 +145,10 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
     config = load_config(args.config)
-    results: dict[str, dict[str, list[float]]] = {"episode": {"plain": [], "graph": []}, "teacher": {"plain": [], "graph": []}}
+    results: dict[str, dict[str, list[float]]] = {
+        "episode": {"plain": [], "graph": []},
+        "teacher": {"plain": [], "graph": []},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         teacher_step(config, False, base / "warm")  # warm caches (tokenizer, sandbox, eval index)
@@ -152,14 +163,30 @@ def main() -> None:
     print(f"{'what':<10} {'plain s':>9} {'graph s':>9} {'ratio':>7} {'overhead':>9}")
     for what, r in results.items():
         p, g = statistics.median(r["plain"]), statistics.median(r["graph"])
-        rows.append({"what": what, "plain_seconds": round(p, 3), "graph_seconds": round(g, 3), "ratio": round(g / p, 4), "overhead_pct": round(100 * (g - p) / g, 2)})
+        rows.append(
+            {
+                "what": what,
+                "plain_seconds": round(p, 3),
+                "graph_seconds": round(g, 3),
+                "ratio": round(g / p, 4),
+                "overhead_pct": round(100 * (g - p) / g, 2),
+            }
+        )
         print(f"{what:<10} {p:>9.2f} {g:>9.2f} {g / p:>7.3f} {100 * (g - p) / g:>8.1f}%")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "overhead.json").write_text(json.dumps({
-        "command": "python " + " ".join(sys.argv),
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cpus, Python {platform.python_version()}",
-        "repeats": repeats, "raw": results, "results": rows,
-    }, indent=2) + "\n")
+    (RESULTS / "overhead.json").write_text(
+        json.dumps(
+            {
+                "command": "python " + " ".join(sys.argv),
+                "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cpus, Python {platform.python_version()}",
+                "repeats": repeats,
+                "raw": results,
+                "results": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {RESULTS / 'overhead.json'}")
 
 

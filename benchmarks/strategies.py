@@ -26,13 +26,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from teachgraph.config import RunConfig, load_config  # noqa: E402
-from teachgraph.nodes.evaluate import evaluate_split  # noqa: E402
-from teachgraph.nodes.random_data import random_data_graph  # noqa: E402
-from teachgraph.runner import run_episode  # noqa: E402
-from teachgraph.student import build_student  # noqa: E402
-from teachgraph.tasks import load_task  # noqa: E402
-from teachgraph.tracing.rundir import RunDir  # noqa: E402
+from teachgraph.config import RunConfig, load_config
+from teachgraph.nodes.evaluate import evaluate_split
+from teachgraph.nodes.random_data import random_data_graph
+from teachgraph.runner import run_episode
+from teachgraph.student import build_student
+from teachgraph.tasks import load_task
+from teachgraph.tracing.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
@@ -68,10 +68,15 @@ def run_strategy(base: RunConfig, name: str, out_root: Path, student: Any) -> di
         for e in evaluated:
             per_skill.setdefault(e.instance.gold_skill or "all", []).append(e.correct)
         return {
-            "strategy": name, "test_accuracy_per_iteration": [acc],
+            "strategy": name,
+            "test_accuracy_per_iteration": [acc],
             "test_accuracy_per_skill": [{k: sum(v) / len(v) for k, v in sorted(per_skill.items())}],
-            "validation_accuracy_per_iteration": [], "written_examples": 0, "validated_examples": 0,
-            "teacher_input_tokens": 0, "teacher_output_tokens": 0, "teacher_output_tokens_per_iteration": [],
+            "validation_accuracy_per_iteration": [],
+            "written_examples": 0,
+            "validated_examples": 0,
+            "teacher_input_tokens": 0,
+            "teacher_output_tokens": 0,
+            "teacher_output_tokens_per_iteration": [],
             "wall_seconds": round(time.perf_counter() - start, 1),
         }
     config = strategy_config(base, name, STRATEGIES[name] or {})
@@ -124,26 +129,36 @@ def _printer(name: str):
         if event["kind"] == "evaluation":
             print(f"  [{name}] iter {event['iteration']} {d['split']} accuracy {d['accuracy']:.3f}", flush=True)
         elif event["kind"] == "training" and not d.get("skipped"):
-            print(f"  [{name}] iter {event['iteration']} trained on {d['examples']} examples ({d['seconds']} s)", flush=True)
+            print(
+                f"  [{name}] iter {event['iteration']} trained on {d['examples']} examples ({d['seconds']} s)",
+                flush=True,
+            )
 
     return show
 
 
 def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, config: RunConfig) -> None:
     RESULTS.mkdir(exist_ok=True)
-    machine = f"{platform.machine()}, {os.cpu_count()} cpus, {_mem_gib()} GiB RAM, Python {platform.python_version()}, no GPU"
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cpus, {_mem_gib()} GiB RAM, Python {platform.python_version()}, no GPU"
+    )
     command = "python benchmarks/" + " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
     payload = {
-        "command": command, "machine": machine, "config": config.model_dump(mode="json", exclude={"presets"}),
+        "command": command,
+        "machine": machine,
+        "config": config.model_dump(mode="json", exclude={"presets"}),
         "strategies": records,
     }
     (RESULTS / "strategies.json").write_text(json.dumps(payload, indent=2) + "\n")
     base = records[0]["test_accuracy_per_iteration"][0] if records and records[0]["strategy"] == "no_training" else None
     lines = [
-        "# Teacher strategies side by side", "",
-        f"Command: `{command}`  ", f"Machine: {machine}  ",
+        "# Teacher strategies side by side",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {machine}  ",
         f"Student: {config.student.model}; teacher: {config.teacher.models.get('default')}; task: {config.task.name} {config.task.params}; "
-        f"{config.loop.iterations} iterations x {config.teacher.examples_per_iteration} examples.", "",
+        f"{config.loop.iterations} iterations x {config.teacher.examples_per_iteration} examples.",
+        "",
         "| strategy | test acc. per iteration | final | gain vs untrained | validated / written | teacher out tokens | wall s |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -198,7 +213,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default=str(CONFIG))
     parser.add_argument("--quick", action="store_true", help="apply the config's 'quick' preset")
-    parser.add_argument("--scripted", action="store_true", help="scripted teacher + tiny student (plumbing check, minutes)")
+    parser.add_argument(
+        "--scripted", action="store_true", help="scripted teacher + tiny student (plumbing check, minutes)"
+    )
     parser.add_argument("--only", nargs="+", choices=list(STRATEGIES), help="run these strategies only")
     parser.add_argument("--fresh", action="store_true", help="delete earlier runs of the chosen strategies first")
     args = parser.parse_args()

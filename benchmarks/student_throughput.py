@@ -95,9 +95,7 @@ def main() -> None:
     args = parser.parse_args()
 
     rng = random.Random(0)
-    train_pairs = [
-        TrainingPair(prompt=p, target=t) for p, t in (word_problem(rng) for _ in range(64))
-    ]
+    train_pairs = [TrainingPair(prompt=p, target=t) for p, t in (word_problem(rng) for _ in range(64))]
     eval_prompts = [word_problem(rng)[0] for _ in range(32)]
     config = StudentConfig(batch_size=8, max_steps=args.steps, max_new_tokens=32, seed=0)
     load_before = load_average()
@@ -115,9 +113,7 @@ def main() -> None:
         "steps": result.steps,
         "batch_size": config.batch_size,
         "examples": result.examples,
-        "mean_tokens_per_sequence": round(
-            record["train_tokens"] / (result.steps * config.batch_size), 1
-        ),
+        "mean_tokens_per_sequence": round(record["train_tokens"] / (result.steps * config.batch_size), 1),
         "train_tokens": result.train_tokens,
         "first_step_s": round(steps[0], 3),
         "s_per_step_after_first": round(statistics.mean(later), 3),
@@ -178,9 +174,7 @@ def main() -> None:
         f"{t['train_tokens_per_s_after_first']} train tokens/s "
         f"(whole train() call {t['train_call_wall_s']} s)"
     )
-    print(
-        f"\nEvaluation, {len(eval_prompts)} prompts, greedy, max_new_tokens {config.max_new_tokens}"
-    )
+    print(f"\nEvaluation, {len(eval_prompts)} prompts, greedy, max_new_tokens {config.max_new_tokens}")
     print(f"  {'':16}{'batch 16':>12}{'batch 1':>12}")
     for key, label in [
         ("seconds", "seconds"),
@@ -188,10 +182,7 @@ def main() -> None:
         ("generated_tokens_per_s", "gen tokens/s"),
     ]:
         print(f"  {label:16}{batched[key]:>12}{single[key]:>12}")
-    print(
-        f"  speed-up of batching: {report['evaluation']['speedup']}x; "
-        f"identical answers {agree}/{len(eval_prompts)}"
-    )
+    print(f"  speed-up of batching: {report['evaluation']['speedup']}x; identical answers {agree}/{len(eval_prompts)}")
     print(f"  load average before {load_before}, after {report['machine']['load_average_after']}")
     print(f"\nwrote {args.out}")
 

@@ -46,9 +46,22 @@ def difficulty_probe(state: TeacherState, runtime: Runtime[TeacherContext]) -> d
     out = []
     for ex in examples:
         if ex.id in too_easy:
-            ex = ex.model_copy(update={"verdict": Verdict(accepted=False, reason=RejectionReason.TOO_EASY, detail="the student already answers it")})
+            ex = ex.model_copy(
+                update={
+                    "verdict": Verdict(
+                        accepted=False, reason=RejectionReason.TOO_EASY, detail="the student already answers it"
+                    )
+                }
+            )
         out.append(ex)
-    trace(runtime, "custom", node="difficulty_probe", iteration=state.get("iteration", 0), probed=len(accepted), too_easy=len(too_easy))
+    trace(
+        runtime,
+        "custom",
+        node="difficulty_probe",
+        iteration=state.get("iteration", 0),
+        probed=len(accepted),
+        too_easy=len(too_easy),
+    )
     return {"examples": out}
 
 
@@ -60,8 +73,12 @@ def _correct(ctx: TeacherContext, ex: Any, prediction: str) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--local", action="store_true", help="use the embedded Qwen2.5-Coder-1.5B teacher for every node")
-    parser.add_argument("--student", default="smollm2-135m-instruct", help="student model (smollm2-135m-instruct or tiny-llama)")
+    parser.add_argument(
+        "--local", action="store_true", help="use the embedded Qwen2.5-Coder-1.5B teacher for every node"
+    )
+    parser.add_argument(
+        "--student", default="smollm2-135m-instruct", help="student model (smollm2-135m-instruct or tiny-llama)"
+    )
     args = parser.parse_args()
 
     task = load_task({"name": "arithmetic", "params": {"validation_size": 24, "test_size": 24, "train_size": 40}})
@@ -75,7 +92,9 @@ def main() -> None:
 
     evaluated: list[EvaluatedInstance] = evaluate_split(student, task, task.instances("validation"))
     print(f"student validation accuracy: {sum(e.correct for e in evaluated) / len(evaluated):.3f}")
-    ctx = TeacherContext(task=task, models=models, settings=TeacherSettings(examples_per_iteration=12, policy="bandit"), student=student)
+    ctx = TeacherContext(
+        task=task, models=models, settings=TeacherSettings(examples_per_iteration=12, policy="bandit"), student=student
+    )
     out = app.invoke({"iteration": 0, "evaluated": evaluated, "forest": {}, "known_questions": []}, context=ctx)
     verdicts = Counter(ex.verdict.reason.value for ex in out["examples"])
     print(f"examples written: {len(out['examples'])}; verdicts: {dict(verdicts)}")

@@ -53,8 +53,12 @@ def user_errors(fn: F) -> F:
 def run(
     config: Annotated[Path | None, typer.Argument(help="Run config (YAML), e.g. examples/default.yaml.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory to create.")] = None,
-    resume: Annotated[Path | None, typer.Option("--resume", help="Continue the killed/stopped run in this directory.")] = None,
-    preset: Annotated[str | None, typer.Option("--preset", help="Apply a named preset from the config (e.g. quick).")] = None,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Continue the killed/stopped run in this directory.")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option("--preset", help="Apply a named preset from the config (e.g. quick).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")] = False,
 ) -> None:
     """Run an episode (evaluate -> teach -> train -> evaluate ...), or resume one."""
@@ -80,9 +84,15 @@ def run(
 def trace(
     run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
     iteration: Annotated[int | None, typer.Option("--iteration", "-i", help="Only this iteration.")] = None,
-    node: Annotated[str | None, typer.Option("--node", "-n", help="Only this node (e.g. policy, data_writing).")] = None,
-    skill: Annotated[str | None, typer.Option("--skill", "-s", help="Only events for skills containing this text.")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", "-k", help="Only this event kind (decision, verdict, llm_call, ...).")] = None,
+    node: Annotated[
+        str | None, typer.Option("--node", "-n", help="Only this node (e.g. policy, data_writing).")
+    ] = None,
+    skill: Annotated[
+        str | None, typer.Option("--skill", "-s", help="Only events for skills containing this text.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", "-k", help="Only this event kind (decision, verdict, llm_call, ...).")
+    ] = None,
 ) -> None:
     """Print the decision timeline of a run, filterable by iteration, node, skill and kind."""
     from teachgraph.tracing.timeline import print_timeline
@@ -130,7 +140,10 @@ def tasks() -> None:
         if fam.note:
             skills += f"\n[yellow]{fam.note}[/]"
         table.add_row(
-            fam.name, fam.description, skills, *("-" if sizes.get(s) is None else str(sizes[s]) for s in ("train", "validation", "test"))
+            fam.name,
+            fam.description,
+            skills,
+            *("-" if sizes.get(s) is None else str(sizes[s]) for s in ("train", "validation", "test")),
         )
     console.print(table)
 
@@ -152,8 +165,12 @@ def models_list(ctx: typer.Context) -> None:
         table.add_column(col, overflow="fold")
     for st in model_status():
         table.add_row(
-            st.name, "yes" if st.prepared else "no", {True: "yes", False: "NO", None: "-"}[st.sha256_ok],
-            f"{st.size / 2**20:.0f} MiB" if st.size else "-", st.sha256_expected, str(st.path or "-"),
+            st.name,
+            "yes" if st.prepared else "no",
+            {True: "yes", False: "NO", None: "-"}[st.sha256_ok],
+            f"{st.size / 2**20:.0f} MiB" if st.size else "-",
+            st.sha256_expected,
+            str(st.path or "-"),
         )
     console.print(table)
 

@@ -141,9 +141,7 @@ def parse_config(data: dict[str, Any], *, source: str = "", preset: str | None =
     if preset is not None:
         presets = data.get("presets") or {}
         if preset not in presets:
-            raise ConfigError(
-                f"config {source} has no preset {preset!r}; presets: {', '.join(presets) or '(none)'}"
-            )
+            raise ConfigError(f"config {source} has no preset {preset!r}; presets: {', '.join(presets) or '(none)'}")
         data = _merge(data, presets[preset])
     try:
         return RunConfig.model_validate(data)

@@ -103,9 +103,7 @@ class Provenance(Record):
     source_errors: list[str] = Field(
         default_factory=list, description="Ids of the evaluated instances that motivated it."
     )
-    action: str | None = Field(
-        default=None, description="Policy action that set the quota (explore/exploit/...)."
-    )
+    action: str | None = Field(default=None, description="Policy action that set the quota (explore/exploit/...).")
 
 
 class TrainingExample(Record):
@@ -183,9 +181,7 @@ class EvaluationReport(Record):
         groups: dict[str, list[bool]] = {}
         for e in evaluated:
             groups.setdefault(key(e), []).append(e.correct)
-        per_skill = [
-            SkillReport(skill=s, n=len(v), correct=sum(v)) for s, v in sorted(groups.items())
-        ]
+        per_skill = [SkillReport(skill=s, n=len(v), correct=sum(v)) for s, v in sorted(groups.items())]
         return cls(
             split=split,
             iteration=iteration,

@@ -28,21 +28,30 @@ class Progress:
         c = self.console.print
         if kind == "evaluation":
             per = ", ".join(f"{k} {v:.2f}" for k, v in sorted(data.get("per_skill", {}).items())[:8])
-            c(f"[bold]iter {it}[/] evaluate {data['split']}: accuracy [bold]{data['accuracy']:.3f}[/] (n={data['n']}, {data['seconds']} s)  [dim]{per}[/]")
+            c(
+                f"[bold]iter {it}[/] evaluate {data['split']}: accuracy [bold]{data['accuracy']:.3f}[/] (n={data['n']}, {data['seconds']} s)  [dim]{per}[/]"
+            )
         elif kind == "llm_start":
             where = f" {event['skill']}" if event.get("skill") else ""
             c(f"  [dim]iter {it} {event['node']}{where}: asking {data.get('model')} ({data.get('purpose')})...[/]")
         elif kind == "llm_call" and not data.get("ok"):
-            c(f"  [yellow]iter {it} {event['node']}: {data.get('model')} failed after {data.get('attempts')} attempt(s): {str(data.get('error'))[:160]}[/]")
+            c(
+                f"  [yellow]iter {it} {event['node']}: {data.get('model')} failed after {data.get('attempts')} attempt(s): {str(data.get('error'))[:160]}[/]"
+            )
         elif kind == "skills":
             c(f"  iter {it} skill_induction ({data.get('source')}): {', '.join(data.get('skills', {}))}")
         elif kind == "decision":
-            c(f"  iter {it} {event['node']}: [cyan]{data.get('action', data.get('policy'))}[/] {event.get('skill') or ''} — {data.get('reason', '')}")
+            c(
+                f"  iter {it} {event['node']}: [cyan]{data.get('action', data.get('policy'))}[/] {event.get('skill') or ''} — {data.get('reason', '')}"
+            )
         elif kind == "subskills":
             c(f"  iter {it} subskill_exploration {event.get('skill')}: + {', '.join(data.get('proposed', []))}")
         elif kind == "written":
             if "quota" in data:
-                c(f"  iter {it} data_writing {event.get('skill')}: {data['written']}/{data['quota']} written" + (f", shortfall {data['shortfall']}" if data.get("shortfall") else ""))
+                c(
+                    f"  iter {it} data_writing {event.get('skill')}: {data['written']}/{data['quota']} written"
+                    + (f", shortfall {data['shortfall']}" if data.get("shortfall") else "")
+                )
         elif kind == "verdict":
             self._verdicts[data["reason"]] += 1
         elif kind == "failure":
@@ -52,7 +61,9 @@ class Progress:
             if data.get("skipped"):
                 c(f"  iter {it} train: skipped ({data.get('reason')})")
             else:
-                c(f"  iter {it} train ({data.get('mode')}): {data['examples']} examples, {data['steps']} steps, loss {data.get('final_loss')}, {data['seconds']} s")
+                c(
+                    f"  iter {it} train ({data.get('mode')}): {data['examples']} examples, {data['steps']} steps, loss {data.get('final_loss')}, {data['seconds']} s"
+                )
         elif kind == "iteration" and data.get("stop"):
             c(f"[bold]stop[/]: {data['stop']}")
 
@@ -81,7 +92,9 @@ class Progress:
         self.console.print(table)
         before, after = metrics.get("test_accuracy_before"), metrics.get("test_accuracy_after")
         if before is not None and after is not None:
-            self.console.print(f"held-out test accuracy: before [bold]{before:.3f}[/] -> after [bold]{after:.3f}[/] ({after - before:+.3f})")
+            self.console.print(
+                f"held-out test accuracy: before [bold]{before:.3f}[/] -> after [bold]{after:.3f}[/] ({after - before:+.3f})"
+            )
         if metrics.get("stop_reason"):
             self.console.print(f"stopped: {metrics['stop_reason']}")
         if out is not None:

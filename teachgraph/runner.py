@@ -66,7 +66,9 @@ def build_context(
         task=task,
         student=student,
         teacher_graph=teacher_graph,
-        teacher_context=TeacherContext(task=task, models=router, settings=teacher_settings, run_id=run_dir.run_id, student=student),
+        teacher_context=TeacherContext(
+            task=task, models=router, settings=teacher_settings, run_id=run_dir.run_id, student=student
+        ),
         run_dir=run_dir,
         run_id=run_dir.run_id,
     )
@@ -101,7 +103,9 @@ def run_episode(
     """
     run_dir = RunDir(out)
     if not resume and run_dir.exists():
-        raise TeachgraphError(f"run directory {run_dir.root} already holds a run; resume it with --resume or pick another --out")
+        raise TeachgraphError(
+            f"run directory {run_dir.root} already holds a run; resume it with --resume or pick another --out"
+        )
     ctx = build_context(config, run_dir, models=models, student=student, teacher_graph=teacher_graph)
     if not resume:
         run_dir.write_config(resolved_config(config, ctx.teacher_context.models))
@@ -135,12 +139,16 @@ def run_episode(
 
 def _stream(graph: Any, inputs: Any, thread: dict[str, Any], ctx: EpisodeContext):
     """Yield (mode, chunk) pairs from the episode, flattening subgraph namespaces."""
-    for item in graph.stream(inputs, thread, context=ctx, stream_mode=["custom", "updates"], subgraphs=True, durability="sync"):
+    for item in graph.stream(
+        inputs, thread, context=ctx, stream_mode=["custom", "updates"], subgraphs=True, durability="sync"
+    ):
         _namespace, mode, chunk = item
         yield mode, chunk
 
 
-def start_run(config_path: str | Path, out: str | Path, *, preset: str | None = None, on_event: EventSink | None = None) -> dict[str, Any]:
+def start_run(
+    config_path: str | Path, out: str | Path, *, preset: str | None = None, on_event: EventSink | None = None
+) -> dict[str, Any]:
     """``teachgraph run CONFIG --out DIR``."""
     return run_episode(load_config(config_path, preset=preset), out, on_event=on_event)
 
@@ -187,7 +195,9 @@ def fork_run(
         raise TeachgraphError(f"fork target {dst.root} already exists")
     config = load_run_config(src)
     if models:
-        config = config.model_copy(update={"teacher": config.teacher.model_copy(update={"models": {**config.teacher.models, **models}})})
+        config = config.model_copy(
+            update={"teacher": config.teacher.model_copy(update={"models": {**config.teacher.models, **models}})}
+        )
         config = parse_config(config.model_dump(mode="json"), source="fork")  # re-validate node names and specs
     shutil.copytree(src.root, dst.root, ignore=shutil.ignore_patterns("report.html"))
     for i in dst.iterations_with_data():

@@ -39,7 +39,11 @@ def error_analysis_responder(messages: list[BaseMessage]) -> str:
     return json.dumps(
         {
             "groups": [
-                {"name": "multi-step sums", "description": "Loses track of intermediate results.", "instance_ids": ids[:half]},
+                {
+                    "name": "multi-step sums",
+                    "description": "Loses track of intermediate results.",
+                    "instance_ids": ids[:half],
+                },
                 {"name": "place value", "description": "Misaligns digits.", "instance_ids": ids[half:]},
             ]
         }
@@ -72,7 +76,11 @@ def subskill_responder(messages: list[BaseMessage]) -> str:
     skill = m.group(1).strip() if (m := re.search(r"^Skill: (.*?) —", text, flags=re.M)) else "skill"
     base = _seed(text) % 1000
     return json.dumps(
-        {"subskills": [{"name": f"{skill} drill {base + k}", "description": f"Practice set {base + k}."} for k in range(n)]}
+        {
+            "subskills": [
+                {"name": f"{skill} drill {base + k}", "description": f"Practice set {base + k}."} for k in range(n)
+            ]
+        }
     )
 
 
@@ -101,7 +109,13 @@ def policy_responder(messages: list[BaseMessage]) -> str:
     return json.dumps(
         {
             "actions": [
-                {"skill": n, "action": "explore", "reason": "accuracy is low; try a new angle", "num_new_subskills": 1, "quota_per_new_subskill": 2}
+                {
+                    "skill": n,
+                    "action": "explore",
+                    "reason": "accuracy is low; try a new angle",
+                    "num_new_subskills": 1,
+                    "quota_per_new_subskill": 2,
+                }
                 for n in names
             ]
         }

@@ -15,7 +15,12 @@ SMOKE = ROOT / "examples" / "smoke.yaml"
 def cli(*args: str, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``teachgraph ARGS`` in a child process, from the repository root."""
     return subprocess.run(
-        [sys.executable, "-m", "teachgraph.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env
+        [sys.executable, "-m", "teachgraph.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
 
 

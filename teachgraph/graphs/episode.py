@@ -120,8 +120,16 @@ def record(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, A
             stop = f"plateau: no validation gain in {loop.plateau_patience} iterations"
     metrics = build_metrics(ctx, evaluations, state.get("rounds", []), stop)
     ctx.run_dir.write_metrics(metrics)
-    emit(runtime.stream_writer, "iteration", node="record", iteration=iteration, run_id=ctx.run_id,
-         validation=entry.get("validation", {}).get("accuracy"), test=entry.get("test", {}).get("accuracy"), stop=stop)
+    emit(
+        runtime.stream_writer,
+        "iteration",
+        node="record",
+        iteration=iteration,
+        run_id=ctx.run_id,
+        validation=entry.get("validation", {}).get("accuracy"),
+        test=entry.get("test", {}).get("accuracy"),
+        stop=stop,
+    )
     return {"evaluations": [entry], "stop_reason": stop}
 
 
@@ -139,7 +147,9 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_metrics(ctx: EpisodeContext, evaluations: list[dict[str, Any]], rounds: list[dict[str, Any]], stop: str | None) -> dict[str, Any]:
+def build_metrics(
+    ctx: EpisodeContext, evaluations: list[dict[str, Any]], rounds: list[dict[str, Any]], stop: str | None
+) -> dict[str, Any]:
     """metrics.json: accuracy per iteration (overall and per skill, validation and test) and per-round data/tokens."""
     tests = [e["test"]["accuracy"] for e in evaluations if "test" in e]
     return {

@@ -26,7 +26,9 @@ class ErrorGroup(BaseModel):
 
     # Length bounds become grammar limits for local models (llama.cpp), which otherwise can
     # loop inside a list or string until max_tokens.
-    name: str = Field(max_length=100, description="Short name of what the student gets wrong, e.g. 'carrying in addition'.")
+    name: str = Field(
+        max_length=100, description="Short name of what the student gets wrong, e.g. 'carrying in addition'."
+    )
     description: str = Field(max_length=500, description="One or two sentences on the mistake.")
     instance_ids: list[str] = Field(max_length=40, description="Ids of the failed instances that show it.")
 

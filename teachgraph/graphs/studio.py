@@ -31,7 +31,9 @@ def studio_context() -> TeacherContext:
     """The teacher context for Studio runs, from ``$TEACHGRAPH_CONFIG``."""
     path = Path(os.environ.get("TEACHGRAPH_CONFIG", ROOT / "examples" / "smoke.yaml"))
     config = load_config(path)
-    return TeacherContext(task=load_task(config.task), models=ModelRouter(config.teacher.models), settings=config.teacher, run_id="studio")
+    return TeacherContext(
+        task=load_task(config.task), models=ModelRouter(config.teacher.models), settings=config.teacher, run_id="studio"
+    )
 
 
 def _studio_graph(environment: str) -> Any:
@@ -41,7 +43,8 @@ def _studio_graph(environment: str) -> Any:
         """Run one teacher step with the Studio context."""
         ctx = studio_context()
         evaluated = state.get("evaluated") or [
-            EvaluatedInstance(instance=i, prediction="", correct=False, score=0.0) for i in ctx.task.instances("validation")
+            EvaluatedInstance(instance=i, prediction="", correct=False, score=0.0)
+            for i in ctx.task.instances("validation")
         ]
         return teacher.invoke({**state, "evaluated": evaluated, "forest": state.get("forest") or {}}, context=ctx)
 

@@ -37,7 +37,15 @@ def make_observe(with_state: bool) -> Callable[[TeacherState], dict[str, Any]]:
         evaluated = state.get("evaluated", [])
         if not with_state:
             evaluated = [
-                e.model_copy(update={"prediction": "", "correct": False, "score": 0.0, "extracted_answer": None, "feedback": None})
+                e.model_copy(
+                    update={
+                        "prediction": "",
+                        "correct": False,
+                        "score": 0.0,
+                        "extracted_answer": None,
+                        "feedback": None,
+                    }
+                )
                 for e in evaluated
             ]
         return {"with_state": with_state, "evaluated": evaluated}
@@ -46,7 +54,9 @@ def make_observe(with_state: bool) -> Callable[[TeacherState], dict[str, Any]]:
 
 
 def _base(with_state: bool) -> StateGraph:
-    graph = StateGraph(TeacherState, context_schema=TeacherContext, input_schema=TeacherInput, output_schema=TeacherOutput)
+    graph = StateGraph(
+        TeacherState, context_schema=TeacherContext, input_schema=TeacherInput, output_schema=TeacherOutput
+    )
     graph.add_node("observe", make_observe(with_state))
     graph.add_edge(START, "observe")
     graph.add_node("data_writing", data_writing)

@@ -20,7 +20,14 @@ from teachgraph.nodes.policy import QuotaSetting
 from teachgraph.skills import SkillForest
 
 
-def _finish(state: TeacherState, runtime: Runtime[TeacherContext], forest: SkillForest, before: SkillForest, node: str, actions: dict[str, str]) -> dict[str, Any]:
+def _finish(
+    state: TeacherState,
+    runtime: Runtime[TeacherContext],
+    forest: SkillForest,
+    before: SkillForest,
+    node: str,
+    actions: dict[str, str],
+) -> dict[str, Any]:
     iteration = state.get("iteration", 0)
     diff = before.diff(forest)
     trace(runtime, "quotas", node=node, iteration=iteration, quotas=forest.quotas(), forest_diff=diff.summary())
@@ -80,9 +87,13 @@ def allocation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
         lines = []
         for r in forest.roots():
             acc = forest.latest_accuracy(r)
-            lines.append(f"- {forest.node(r).name}: accuracy {'unknown' if acc is None else f'{acc:.2f}'}; {forest.node(r).generated_total} written")
+            lines.append(
+                f"- {forest.node(r).name}: accuracy {'unknown' if acc is None else f'{acc:.2f}'}; {forest.node(r).generated_total} written"
+            )
         answer = ask(
-            runtime, "allocation", Allocation,
+            runtime,
+            "allocation",
+            Allocation,
             messages(ALLOC_SYSTEM, ALLOC_USER.format(budget=s.examples_per_iteration, skills="\n".join(lines))),
             iteration=iteration,
         )
@@ -138,6 +149,13 @@ def open_ended_targets(state: TeacherState, runtime: Runtime[TeacherContext]) ->
         e.model_copy(update={"skill": forest.assignments.get(e.instance.id, "").split("/")[0] or None})
         for e in state.get("evaluated", [])
     ]
-    out = _finish({**state, "evaluated": evaluated}, runtime, forest, before, "open_ended_targets", dict.fromkeys(targets, "fix errors"))
+    out = _finish(
+        {**state, "evaluated": evaluated},
+        runtime,
+        forest,
+        before,
+        "open_ended_targets",
+        dict.fromkeys(targets, "fix errors"),
+    )
     out["evaluated"] = evaluated
     return out

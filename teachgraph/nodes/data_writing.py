@@ -61,7 +61,9 @@ def style_examples(ctx: TeacherContext, gold_skills: set[str], k: int, seed: int
     return random.Random(seed).sample(pool, min(k, len(pool)))
 
 
-def plan_jobs(state: TeacherState, ctx: TeacherContext, forest: SkillForest, actions: dict[str, str]) -> list[WritingJob]:
+def plan_jobs(
+    state: TeacherState, ctx: TeacherContext, forest: SkillForest, actions: dict[str, str]
+) -> list[WritingJob]:
     """One writing job per (sub)skill with a positive quota, with its root skill's failures."""
     iteration = state.get("iteration", 0)
     evaluated = state.get("evaluated", [])
@@ -111,15 +113,23 @@ def _prompt(job: WritingJob, n: int, avoid: list[str]) -> str:
     if job.notes:
         errors += "\nWhat the student gets wrong:\n" + "\n".join(f"- {n}" for n in job.notes) + "\n"
     if job.errors:
-        errors += "\nThe student got these wrong ([id] question | student's answer | correct answer):\n" + "\n".join(
-            format_failure(e) for e in job.errors
-        ) + "\nWrite questions that practise what these mistakes show, with different numbers and wording.\n"
+        errors += (
+            "\nThe student got these wrong ([id] question | student's answer | correct answer):\n"
+            + "\n".join(format_failure(e, f"e{n}") for n, e in enumerate(job.errors, 1))
+            + "\nWrite questions that practise what these mistakes show, with different numbers and wording.\n"
+        )
     style = ""
     if job.style_examples:
-        style = "\nExamples of the task's format (do not copy them):\n" + "\n".join(
-            f"- {' '.join(i.prompt.split())[:300]} -> {i.answer}" for i in job.style_examples
-        ) + "\n"
-    avoid_text = ("\nAlready written (write different ones):\n" + "\n".join(f"- {q[:200]}" for q in avoid) + "\n") if avoid else ""
+        style = (
+            "\nExamples of the task's format (do not copy them):\n"
+            + "\n".join(f"- {' '.join(i.prompt.split())[:300]} -> {i.answer}" for i in job.style_examples)
+            + "\n"
+        )
+    avoid_text = (
+        ("\nAlready written (write different ones):\n" + "\n".join(f"- {q[:200]}" for q in avoid) + "\n")
+        if avoid
+        else ""
+    )
     skill = " / ".join(job.skill_path)
     description = f" — {job.description}" if job.description else ""
     return USER.format(n=n, skill=skill, description=description, errors=errors, style=style, avoid=avoid_text)
@@ -142,7 +152,9 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
             trace(runtime, "written", node=NODE, iteration=job.iteration, skill=skill, top_up=missing)
         n = min(batch, missing) if call < planned_calls else missing
         prompt = messages(SYSTEM, _prompt(job, n, [d.question for d, _ in drafts]))
-        answer = ask(runtime, NODE, WrittenBatch, prompt, iteration=job.iteration, skill=skill, purpose="write examples")
+        answer = ask(
+            runtime, NODE, WrittenBatch, prompt, iteration=job.iteration, skill=skill, purpose="write examples"
+        )
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]
             continue
@@ -152,7 +164,8 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
     for i, (draft, model) in enumerate(drafts):
         example = TrainingExample(
             # Deterministic id: a resumed run that re-writes this step produces the same ids.
-            id="ex-" + hashlib.sha256(f"{job.iteration}|{skill}|{i}|{draft.question}|{draft.answer}".encode()).hexdigest()[:16],
+            id="ex-"
+            + hashlib.sha256(f"{job.iteration}|{skill}|{i}|{draft.question}|{draft.answer}".encode()).hexdigest()[:16],
             input=draft.question.strip(),
             target=ctx.task.format_target(
                 draft.answer.strip(), draft.rationale.strip() if ctx.settings.target_style == "rationale" else None
@@ -161,19 +174,38 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
             skill_path=job.skill_path,
             solution_program=draft.program or None,
             provenance=Provenance(
-                node=NODE, model=model, iteration=job.iteration, skill=skill, source_errors=source_errors, action=job.action
+                node=NODE,
+                model=model,
+                iteration=job.iteration,
+                skill=skill,
+                source_errors=source_errors,
+                action=job.action,
             ),
         )
         if i >= job.quota:  # over quota: kept and marked, never silently dropped
-            example.verdict = Verdict(accepted=False, reason=RejectionReason.OVER_QUOTA, detail=f"beyond quota {job.quota}")
+            example.verdict = Verdict(
+                accepted=False, reason=RejectionReason.OVER_QUOTA, detail=f"beyond quota {job.quota}"
+            )
         examples.append(example)
     shortfall = max(job.quota - len(examples), 0)
     if shortfall:
         failures.append(
-            NodeFailure(node=NODE, iteration=job.iteration, skill=skill, error=f"under-filled: {shortfall} of {job.quota} examples missing")
+            NodeFailure(
+                node=NODE,
+                iteration=job.iteration,
+                skill=skill,
+                error=f"under-filled: {shortfall} of {job.quota} examples missing",
+            )
         )
     trace(
-        runtime, "written", node=NODE, iteration=job.iteration, skill=skill, quota=job.quota,
-        written=min(len(examples), job.quota), over_quota=max(len(examples) - job.quota, 0), shortfall=shortfall,
+        runtime,
+        "written",
+        node=NODE,
+        iteration=job.iteration,
+        skill=skill,
+        quota=job.quota,
+        written=min(len(examples), job.quota),
+        over_quota=max(len(examples) - job.quota, 0),
+        shortfall=shortfall,
     )
     return {"written": examples, "failures": failures}

@@ -27,11 +27,11 @@ a one-sentence description of the mistake, and the ids of the failures in it (us
 as written above)."""
 
 
-def format_failure(e: EvaluatedInstance, width: int = 300) -> str:
-    """One compact line per failure, as shown to the teacher."""
+def format_failure(e: EvaluatedInstance, alias: str | None = None, width: int = 300) -> str:
+    """One compact line per failure, as shown to the teacher (``alias`` replaces a long id)."""
     question = " ".join(e.instance.prompt.split())[:width]
     student = " ".join((e.extracted_answer or e.prediction or "(no answer)").split())[:80]
-    return f"[{e.instance.id}] {question} | {student} | {e.instance.answer}"
+    return f"[{alias or e.instance.id}] {question} | {student} | {e.instance.answer}"
 
 
 def select_failures(evaluated: list[EvaluatedInstance], limit: int) -> list[EvaluatedInstance]:
@@ -57,15 +57,19 @@ def error_analysis(state: TeacherState, runtime: Runtime[TeacherContext]) -> dic
         return {"analysis": ErrorAnalysis(groups=[])}
     prompt = messages(
         SYSTEM,
-        USER.format(failures="\n".join(map(format_failure, shown)), max_groups=ctx.settings.max_skills),
+        # Short aliases (q1, q2, ...) instead of long instance ids: fewer tokens to read and write.
+        USER.format(
+            failures="\n".join(format_failure(e, f"q{n}") for n, e in enumerate(shown, 1)), max_groups=ctx.settings.max_skills
+        ),
     )
     answer = ask(runtime, NODE, ErrorAnalysis, prompt, iteration=iteration)
     if answer.value is None:
         return {"analysis": None, "failures": [answer.failure]}
-    valid_ids = {e.instance.id for e in shown}
+    by_alias = {f"q{n}": e.instance.id for n, e in enumerate(shown, 1)}
+    by_alias |= {e.instance.id: e.instance.id for e in shown}  # a model that echoes real ids is fine too
     groups: list[ErrorGroup] = []
     for group in answer.value.groups[: ctx.settings.max_skills]:
-        cited = [i for i in dict.fromkeys(group.instance_ids) if i in valid_ids]
+        cited = list(dict.fromkeys(by_alias[i] for i in group.instance_ids if i in by_alias))
         if group.name.strip():
             groups.append(group.model_copy(update={"instance_ids": cited}))
     trace(

@@ -21,8 +21,12 @@ def evaluate_split(student: Student, task: Task, instances: list[TaskInstance]) 
         score = task.score(inst, pred)
         out.append(
             EvaluatedInstance(
-                instance=inst, prediction=pred, correct=score.correct, score=score.score,
-                extracted_answer=score.extracted_answer, feedback=score.feedback,
+                instance=inst,
+                prediction=pred,
+                correct=score.correct,
+                score=score.score,
+                extracted_answer=score.extracted_answer,
+                feedback=score.feedback,
             )
         )
     return out
@@ -47,8 +51,14 @@ def evaluate(state: dict[str, Any], runtime: Runtime[Any]) -> dict[str, Any]:
         if split == "validation":
             evaluated_val = evaluated
         emit(
-            runtime.stream_writer, "evaluation", node="evaluate", iteration=iteration, run_id=ctx.run_id,
-            split=split, accuracy=reports[split].accuracy, n=reports[split].n,
+            runtime.stream_writer,
+            "evaluation",
+            node="evaluate",
+            iteration=iteration,
+            run_id=ctx.run_id,
+            split=split,
+            accuracy=reports[split].accuracy,
+            n=reports[split].n,
             per_skill={r.skill: r.accuracy for r in reports[split].per_skill},
             seconds=round(time.perf_counter() - start, 2),
         )

@@ -52,8 +52,16 @@ def ask(
     ctx = runtime.context
     model = ctx.models.for_node(node)
     # Announce the call: a local model can take a minute, and a silent terminal looks hung.
-    emit(runtime.stream_writer, "llm_start", node=node, iteration=iteration, run_id=ctx.run_id, skill=skill,
-         model=model.label, purpose=purpose or schema.__name__)
+    emit(
+        runtime.stream_writer,
+        "llm_start",
+        node=node,
+        iteration=iteration,
+        run_id=ctx.run_id,
+        skill=skill,
+        model=model.label,
+        purpose=purpose or schema.__name__,
+    )
     result = structured_call(model, schema, prompt, max_attempts=ctx.settings.max_attempts)
     prompt_text = "\n".join(str(m.content) for m in prompt)
     emit(
@@ -89,6 +97,10 @@ def ask(
     return Answer(value=result.value, model=model.label, failure=failure)
 
 
-def trace(runtime: Runtime[TeacherContext], kind: str, *, node: str, iteration: int, skill: str | None = None, **data: Any) -> None:
+def trace(
+    runtime: Runtime[TeacherContext], kind: str, *, node: str, iteration: int, skill: str | None = None, **data: Any
+) -> None:
     """Emit a decision event from a node (thin wrapper that fills in the run id)."""
-    emit(runtime.stream_writer, kind, node=node, iteration=iteration, run_id=runtime.context.run_id, skill=skill, **data)
+    emit(
+        runtime.stream_writer, kind, node=node, iteration=iteration, run_id=runtime.context.run_id, skill=skill, **data
+    )

@@ -82,7 +82,9 @@ def alternating_policy(
         else:
             quotas = split_budget(dict.fromkeys(leaves, 1.0), share)
             actions.append(
-                SkillAction(skill=root, kind="exploit", reason=f"iteration {iteration}: scheduled even rebalance", quotas=quotas)
+                SkillAction(
+                    skill=root, kind="exploit", reason=f"iteration {iteration}: scheduled even rebalance", quotas=quotas
+                )
             )
     return actions
 
@@ -122,7 +124,11 @@ def make_bandit_policy(alpha: float = 0.5, ucb: float = 0.05, temperature: float
             # Credit last round's learning progress to the arms that received data last round.
             for leaf in leaves:
                 stats = dict(forest.node(leaf).policy)
-                if progress is not None and forest.node(leaf).generated_last > 0 and stats.get("updated_at", -1) < iteration:
+                if (
+                    progress is not None
+                    and forest.node(leaf).generated_last > 0
+                    and stats.get("updated_at", -1) < iteration
+                ):
                     stats["value"] = alpha * progress + (1 - alpha) * stats.get("value", 0.0)
                     stats["pulls"] = stats.get("pulls", 0.0) + 1
                     stats["updated_at"] = float(iteration)
@@ -133,15 +139,15 @@ def make_bandit_policy(alpha: float = 0.5, ucb: float = 0.05, temperature: float
             all_tried = all(p > 0 for p in pulls.values())
             stalled = all_tried and max(values.values()) <= 0.0
             if has_room and (not forest.children(root) or stalled):
-                why = "no subskills yet" if not forest.children(root) else (
-                    f"every subskill tried and none is improving (best value {max(values.values()):+.3f})"
+                why = (
+                    "no subskills yet"
+                    if not forest.children(root)
+                    else (f"every subskill tried and none is improving (best value {max(values.values()):+.3f})")
                 )
                 actions.append(_explore(forest, root, share, explore_n, f"explore: {why}"))
                 continue
             total = sum(pulls.values()) + 1
-            scores = {
-                leaf: values[leaf] + ucb * math.sqrt(math.log(total + 1) / (pulls[leaf] + 1)) for leaf in leaves
-            }
+            scores = {leaf: values[leaf] + ucb * math.sqrt(math.log(total + 1) / (pulls[leaf] + 1)) for leaf in leaves}
             top = max(scores.values())
             weights = {leaf: math.exp((s - top) / temperature) for leaf, s in scores.items()}
             quotas = split_budget(weights, share)

@@ -77,11 +77,15 @@ def describe_skill(forest: SkillForest, root: str, share: int) -> str:
             lines.append("  (no subskills yet)")
             continue
         n = forest.node(leaf)
-        lines.append(f"  subskill {n.name!r}: quota {n.quota}, examples so far {n.generated_total}, last round {n.generated_last}")
+        lines.append(
+            f"  subskill {n.name!r}: quota {n.quota}, examples so far {n.generated_total}, last round {n.generated_last}"
+        )
     return "\n".join(lines)
 
 
-def _to_action(forest: SkillForest, root: str, plan: PlannedAction, share: int, explore_n: int, max_leaves: int) -> SkillAction | None:
+def _to_action(
+    forest: SkillForest, root: str, plan: PlannedAction, share: int, explore_n: int, max_leaves: int
+) -> SkillAction | None:
     room = max_leaves - len(forest.children(root))
     if plan.action == "explore" and room > 0:
         n = min(max(plan.num_new_subskills, 1), explore_n, room)
@@ -122,7 +126,12 @@ def llm_policy(
     fallback = {
         a.skill: a
         for a in alternating_policy(
-            forest, iteration=iteration, budget=s.examples_per_iteration, explore_n=s.explore_subskills, max_leaves=s.max_subskills, with_state=True
+            forest,
+            iteration=iteration,
+            budget=s.examples_per_iteration,
+            explore_n=s.explore_subskills,
+            max_leaves=s.max_subskills,
+            with_state=True,
         )
     }
     planned: dict[str, SkillAction] = {}
@@ -153,8 +162,11 @@ def make_policy_node(custom: Policy | None = None) -> Callable[..., dict[str, An
         with_state = state.get("with_state", True)
         failures: list[NodeFailure] = []
         kwargs = dict(
-            iteration=iteration, budget=s.examples_per_iteration, explore_n=s.explore_subskills,
-            max_leaves=s.max_subskills, with_state=with_state,
+            iteration=iteration,
+            budget=s.examples_per_iteration,
+            explore_n=s.explore_subskills,
+            max_leaves=s.max_subskills,
+            with_state=with_state,
         )
         if custom is not None:
             actions, name = custom(forest, **kwargs), getattr(custom, "__name__", "custom")
@@ -168,7 +180,16 @@ def make_policy_node(custom: Policy | None = None) -> Callable[..., dict[str, An
         else:
             actions, name = alternating_policy(forest, **kwargs), "alternating"
         for a in actions:
-            trace(runtime, "decision", node=NODE, iteration=iteration, skill=a.skill, policy=name, action=a.kind, **a.model_dump(exclude={"skill", "kind"}))
+            trace(
+                runtime,
+                "decision",
+                node=NODE,
+                iteration=iteration,
+                skill=a.skill,
+                policy=name,
+                action=a.kind,
+                **a.model_dump(exclude={"skill", "kind"}),
+            )
         return {"actions": actions, "forest": forest.to_data(), "failures": failures}
 
     return policy
@@ -180,6 +201,8 @@ def route_after_policy(state: TeacherState) -> list[Send] | str:
     if not explores:
         return "rebalance"
     return [
-        Send("subskill_exploration", {"iteration": state.get("iteration", 0), "forest": state["forest"], "actions": [a]})
+        Send(
+            "subskill_exploration", {"iteration": state.get("iteration", 0), "forest": state["forest"], "actions": [a]}
+        )
         for a in explores
     ]

@@ -43,17 +43,31 @@ def random_data(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[s
                     target=ctx.task.format_target(inst.answer),
                     answer=inst.answer,
                     skill_path=skill.split("/")[-1:],
-                    provenance=Provenance(node=NODE, model=f"generator:{ctx.task.name}", iteration=iteration, skill=skill.split("/")[-1]),
-                    verdict=Verdict(accepted=True, reason=RejectionReason.ACCEPTED, detail="from the task's own generator"),
+                    provenance=Provenance(
+                        node=NODE, model=f"generator:{ctx.task.name}", iteration=iteration, skill=skill.split("/")[-1]
+                    ),
+                    verdict=Verdict(
+                        accepted=True, reason=RejectionReason.ACCEPTED, detail="from the task's own generator"
+                    ),
                 )
             )
-    trace(runtime, "written", node=NODE, iteration=iteration, written=len(examples), quota=ctx.settings.examples_per_iteration, shortfall=max(ctx.settings.examples_per_iteration - len(examples), 0))
+    trace(
+        runtime,
+        "written",
+        node=NODE,
+        iteration=iteration,
+        written=len(examples),
+        quota=ctx.settings.examples_per_iteration,
+        shortfall=max(ctx.settings.examples_per_iteration - len(examples), 0),
+    )
     return {"examples": examples, "forest": state.get("forest") or {}, "failures": []}
 
 
 def random_data_graph() -> StateGraph:
     """The baseline as a teacher graph (same input and output schema as the real ones)."""
-    graph = StateGraph(TeacherState, context_schema=TeacherContext, input_schema=TeacherInput, output_schema=TeacherOutput)
+    graph = StateGraph(
+        TeacherState, context_schema=TeacherContext, input_schema=TeacherInput, output_schema=TeacherOutput
+    )
     graph.add_node(NODE, random_data)
     graph.add_edge(START, NODE)
     graph.add_edge(NODE, END)

@@ -79,7 +79,9 @@ def run_program(code: str, *, timeout_s: float = 5.0, memory_mb: int = 512) -> P
         return ProgramResult(ok=True, output=stdout)
 
 
-def run_programs(codes: list[str], *, timeout_s: float = 5.0, memory_mb: int = 512, workers: int = 2) -> list[ProgramResult]:
+def run_programs(
+    codes: list[str], *, timeout_s: float = 5.0, memory_mb: int = 512, workers: int = 2
+) -> list[ProgramResult]:
     """Run several programs, ``workers`` at a time, results in order."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda c: run_program(c, timeout_s=timeout_s, memory_mb=memory_mb), codes))

@@ -86,7 +86,8 @@ def _llm_assign(
             SYSTEM,
             USER.format(
                 task=ctx.task.name,
-                questions="\n".join(f"[{e.instance.id}] {' '.join(e.instance.prompt.split())[:300]}" for e in chunk),
+                # Short aliases instead of long ids: the model writes one per assignment.
+                questions="\n".join(f"[q{n}] {' '.join(e.instance.prompt.split())[:300]}" for n, e in enumerate(chunk, 1)),
                 existing=existing_text,
                 max_skills=max(room, 1) if not existing else ctx.settings.max_skills,
             ),
@@ -102,16 +103,19 @@ def _llm_assign(
                     path = forest.add_skill(skill.name, description=skill.description, iteration=iteration)
                 if path is not None:
                     name_to_path[skill.name.strip().lower()] = path
-            ids = {e.instance.id for e in chunk}
+            by_alias = {f"q{n}": e.instance.id for n, e in enumerate(chunk, 1)} | {e.instance.id: e.instance.id for e in chunk}
             for a in answer.value.assignments:
                 path = name_to_path.get(a.skill.strip().lower()) or forest.find(a.skill)
-                if a.id in ids and path is not None and a.id not in forest.assignments:
-                    forest.assign(a.id, path)
+                iid = by_alias.get(a.id.strip().strip("[]"))
+                if iid is not None and path is not None and iid not in forest.assignments:
+                    forest.assign(iid, path)
         # Every instance gets exactly one skill: what the model left out goes to a visible bucket.
         for e in chunk:
             if e.instance.id not in forest.assignments:
                 path = forest.find(FALLBACK_SKILL) or forest.add_skill(
-                    FALLBACK_SKILL, description="Questions the teacher did not assign to a named skill.", iteration=iteration
+                    FALLBACK_SKILL,
+                    description="Questions the teacher did not assign to a named skill.",
+                    iteration=iteration,
                 )
                 forest.assign(e.instance.id, path)
                 fallbacks += 1
@@ -142,7 +146,11 @@ def skill_induction(state: TeacherState, runtime: Runtime[TeacherContext]) -> di
             mine = [e for e in evaluated if e.skill == root]
             if mine:
                 forest.record_accuracy(
-                    root, iteration=iteration, split="validation", value=sum(e.correct for e in mine) / len(mine), n=len(mine)
+                    root,
+                    iteration=iteration,
+                    split="validation",
+                    value=sum(e.correct for e in mine) / len(mine),
+                    n=len(mine),
                 )
     trace(
         runtime,

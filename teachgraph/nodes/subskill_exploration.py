@@ -58,7 +58,9 @@ def propose(
             break
         names = [forest.node(c).name for c in forest.children(action.skill)] + [n for n, _ in chosen]
         existing = ("Existing subskills (do not repeat): " + "; ".join(names) + "\n") if names else ""
-        prompt = messages(SYSTEM, USER.format(name=node.name, description=node.description, existing=existing, n=missing))
+        prompt = messages(
+            SYSTEM, USER.format(name=node.name, description=node.description, existing=existing, n=missing)
+        )
         answer = ask(runtime, NODE, SubskillProposal, prompt, iteration=iteration, skill=action.skill)
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]
@@ -80,9 +82,18 @@ def subskill_exploration(state: dict[str, Any], runtime: Runtime[TeacherContext]
         chosen, fails = propose(runtime, forest, action, iteration)
         failures += fails
         shortfall = action.num_new - len(chosen)
-        results.append(ExploredSubskills(skill=action.skill, quota=action.new_quota, subskills=chosen, shortfall=shortfall))
+        results.append(
+            ExploredSubskills(skill=action.skill, quota=action.new_quota, subskills=chosen, shortfall=shortfall)
+        )
         trace(
-            runtime, "subskills", node=NODE, iteration=iteration, skill=action.skill,
-            proposed=[n for n, _ in chosen], requested=action.num_new, shortfall=shortfall, quota=action.new_quota,
+            runtime,
+            "subskills",
+            node=NODE,
+            iteration=iteration,
+            skill=action.skill,
+            proposed=[n for n, _ in chosen],
+            requested=action.num_new,
+            shortfall=shortfall,
+            quota=action.new_quota,
         )
     return {"explored": results, "failures": failures}

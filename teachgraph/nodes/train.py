@@ -30,14 +30,25 @@ def train(state: dict[str, Any], runtime: Runtime[Any]) -> dict[str, Any]:
     examples = [ex for i in iterations if i <= iteration for ex in ctx.run_dir.read_examples(i)]
     pairs = training_pairs(examples, ctx.task)
     if not pairs:
-        emit(runtime.stream_writer, "training", node="train", iteration=iteration, run_id=ctx.run_id,
-             skipped=True, reason="no accepted examples")
+        emit(
+            runtime.stream_writer,
+            "training",
+            node="train",
+            iteration=iteration,
+            run_id=ctx.run_id,
+            skipped=True,
+            reason="no accepted examples",
+        )
         return {"adapter": state.get("adapter"), "train_stats": {"steps": 0, "examples": 0}}
     init = state.get("adapter") if mode == "continue" else None
     result = ctx.student.train(pairs, ctx.run_dir.adapter_dir(iteration), init_adapter=init)
     stats = {
-        "steps": result.steps, "examples": result.examples, "train_tokens": result.train_tokens,
-        "seconds": round(result.seconds, 2), "final_loss": result.final_loss, "mode": mode,
+        "steps": result.steps,
+        "examples": result.examples,
+        "train_tokens": result.train_tokens,
+        "seconds": round(result.seconds, 2),
+        "final_loss": result.final_loss,
+        "mode": mode,
     }
     emit(runtime.stream_writer, "training", node="train", iteration=iteration, run_id=ctx.run_id, **stats)
     return {"adapter": str(result.adapter_dir), "train_stats": stats}

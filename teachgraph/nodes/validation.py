@@ -58,13 +58,17 @@ def judge(examples: list[TrainingExample], ctx: TeacherContext, known_questions:
     if v.require_program:
         to_run = [i for i in pending if i not in verdicts]
         results = run_programs(
-            [examples[i].solution_program or "" for i in to_run], timeout_s=v.program_timeout_s, memory_mb=v.program_memory_mb
+            [examples[i].solution_program or "" for i in to_run],
+            timeout_s=v.program_timeout_s,
+            memory_mb=v.program_memory_mb,
         )
         for i, result in zip(to_run, results, strict=True):
             if not result.ok:
                 verdicts[i] = Verdict(accepted=False, reason=RejectionReason.PROGRAM_ERROR, detail=result.error)
             elif not result.result:
-                verdicts[i] = Verdict(accepted=False, reason=RejectionReason.PROGRAM_ERROR, detail="program printed nothing")
+                verdicts[i] = Verdict(
+                    accepted=False, reason=RejectionReason.PROGRAM_ERROR, detail="program printed nothing"
+                )
             elif not ctx.task.answers_equal(result.result, examples[i].answer):
                 verdicts[i] = Verdict(
                     accepted=False,
@@ -78,12 +82,16 @@ def judge(examples: list[TrainingExample], ctx: TeacherContext, known_questions:
             continue
         key = question_key(examples[i].input)
         if key in seen:
-            verdicts[i] = Verdict(accepted=False, reason=RejectionReason.DUPLICATE, detail="same question as an earlier example")
+            verdicts[i] = Verdict(
+                accepted=False, reason=RejectionReason.DUPLICATE, detail="same question as an earlier example"
+            )
             continue
         hit = index.match(examples[i].input)
         if hit is not None:
             verdicts[i] = Verdict(
-                accepted=False, reason=RejectionReason.CONTAMINATED, detail=f"overlaps eval item {hit[0]} ({hit[1]:.0%} of its n-grams)"
+                accepted=False,
+                reason=RejectionReason.CONTAMINATED,
+                detail=f"overlaps eval item {hit[0]} ({hit[1]:.0%} of its n-grams)",
             )
             continue
         seen.add(key)
@@ -100,8 +108,15 @@ def validation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
     for ex in judged:
         assert ex.verdict is not None
         trace(
-            runtime, "verdict", node=NODE, iteration=iteration, skill=ex.skill, example_id=ex.id,
-            accepted=ex.verdict.accepted, reason=ex.verdict.reason.value, detail=ex.verdict.detail,
+            runtime,
+            "verdict",
+            node=NODE,
+            iteration=iteration,
+            skill=ex.skill,
+            example_id=ex.id,
+            accepted=ex.verdict.accepted,
+            reason=ex.verdict.reason.value,
+            detail=ex.verdict.detail,
             question=ex.input[:200],
         )
         c = counts.setdefault(ex.skill, [0, 0])

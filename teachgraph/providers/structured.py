@@ -210,11 +210,29 @@ def _run_native(model: ResolvedModel, schema: type[T], messages: list[BaseMessag
     return _Attempt(None, error, raw, message)
 
 
+def grammar_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema to turn into a llama.cpp grammar: string length limits removed.
+
+    llama.cpp expands ``maxLength`` into nested optional rules (exponential in the limit), and
+    rejects the grammar for limits in the hundreds; lengths are still checked by pydantic after
+    parsing. List limits (``maxItems``) stay: they keep a small model from looping in a list.
+    """
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in ("maxLength", "minLength")}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return strip(schema.model_json_schema())
+
+
 def _run_text(model: ResolvedModel, schema: type[T], messages: list[BaseMessage]) -> _Attempt:
     runnable: Any = model.chat_model
     if model.structured_method == "json_object":
         runnable = runnable.bind(
-            response_format={"type": "json_object", "schema": schema.model_json_schema()}
+            response_format={"type": "json_object", "schema": grammar_schema(schema)}
         )
     reply = runnable.invoke(messages)
     message = reply if isinstance(reply, AIMessage) else None

@@ -132,10 +132,7 @@ def render_report(run_dir: str | Path) -> str:
     problems = ""
     if data.problems:
         items = "".join(f"<li>{_e(p)}</li>" for p in data.problems)
-        problems = (
-            '<div class="problems"><strong>Problems reading this run</strong>'
-            f"<ul>{items}</ul></div>"
-        )
+        problems = f'<div class="problems"><strong>Problems reading this run</strong><ul>{items}</ul></div>'
     generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     return (
         "<!DOCTYPE html>\n"
@@ -221,9 +218,7 @@ def load_run(run_dir: str | Path) -> RunData:
     for path in sorted((run.root / "data").glob("iter-*.jsonl")):
         iteration = _iteration_of(path)
         if iteration is not None:
-            data.examples[iteration] = attempt(
-                path.name, lambda p=path: _read_examples(p, data), []
-            )
+            data.examples[iteration] = attempt(path.name, lambda p=path: _read_examples(p, data), [])
     for path in sorted((run.root / "forest").glob("iter-*.json")):
         snapshot = attempt(f"forest/{path.name}", lambda p=path: json.loads(p.read_text()), None)
         if isinstance(snapshot, dict) and isinstance(snapshot.get("forest"), dict):
@@ -355,12 +350,7 @@ def data_plot(counts: DataCounts, *, max_skills: int = MAX_STACKED_SKILLS) -> by
     grouped = len(skills) > max_skills
     if grouped:
         accepted = {
-            i: Counter(
-                {
-                    root: sum(n for s, n in c.items() if _root(s) == root)
-                    for root in {_root(s) for s in c}
-                }
-            )
+            i: Counter({root: sum(n for s, n in c.items() if _root(s) == root) for root in {_root(s) for s in c}})
             for i, c in counts.accepted.items()
         }
         skills = sorted({_root(s) for s in skills})
@@ -421,9 +411,7 @@ def data_plot(counts: DataCounts, *, max_skills: int = MAX_STACKED_SKILLS) -> by
     return _png(fig)
 
 
-def skill_heatmap(
-    evaluations: Sequence[dict[str, Any]], *, split: str = "validation"
-) -> bytes | None:
+def skill_heatmap(evaluations: Sequence[dict[str, Any]], *, split: str = "validation") -> bytes | None:
     """PNG: ``split`` accuracy per skill (rows, overall first) and iteration (columns), annotated.
     ``None`` when no evaluation has per-skill accuracy."""
     evals = sorted(
@@ -553,16 +541,11 @@ def _header_section(data: RunData) -> _Html:
     teacher = data.config.get("teacher") if isinstance(data.config.get("teacher"), dict) else {}
     resolved = teacher.get("resolved_models")
     if isinstance(resolved, dict) and resolved:
-        body += "<h3>Models per node (resolved)</h3>" + _table(
-            ["node", "model"], sorted(resolved.items())
-        )
+        body += "<h3>Models per node (resolved)</h3>" + _table(["node", "model"], sorted(resolved.items()))
     elif isinstance(teacher.get("models"), dict) and teacher["models"]:
         body += "<h3>Models per node (as configured)</h3>" + _table(
             ["node", "model spec"],
-            [
-                (k, json.dumps(v) if not isinstance(v, str) else v)
-                for k, v in teacher["models"].items()
-            ],
+            [(k, json.dumps(v) if not isinstance(v, str) else v) for k, v in teacher["models"].items()],
         )
     if data.config:
         text = yaml.safe_dump(data.config, sort_keys=False, allow_unicode=True)
@@ -593,10 +576,7 @@ def _accuracy_section(data: RunData) -> _Html:
                 r.get("written", ""),
                 r.get("accepted", ""),
                 ", ".join(f"{k} {v}" for k, v in rejected.items()) if r else "",
-                f"{_num(r.get('teacher_input_tokens')):,} / "
-                f"{_num(r.get('teacher_output_tokens')):,}"
-                if r
-                else "",
+                f"{_num(r.get('teacher_input_tokens')):,} / {_num(r.get('teacher_output_tokens')):,}" if r else "",
                 len(r.get("failures") or []) if r else "",
             ]
         )
@@ -627,9 +607,7 @@ def _data_section(data: RunData) -> _Html:
     elif data.rounds:
         counts, source = data_counts_from_rounds(data.rounds), "metrics.json rounds (no data files)"
     else:
-        return _missing(
-            "No data written yet (no data/iter-NNN.jsonl files and no rounds in metrics.json)."
-        )
+        return _missing("No data written yet (no data/iter-NNN.jsonl files and no rounds in metrics.json).")
     png = data_plot(counts)
     if png is None:
         return _missing(f"No examples in {source}.")
@@ -658,14 +636,9 @@ def _heatmap_section(data: RunData) -> _Html:
     evals = data.evaluations
     png = skill_heatmap(evals) if evals else None
     if png is None:
-        return _missing(
-            "No per-skill validation accuracy yet (metrics.json missing or without evaluations)."
-        )
+        return _missing("No per-skill validation accuracy yet (metrics.json missing or without evaluations).")
     skills = _per_skill_names(evals)
-    rows = [
-        [s, *(_pct(((e.get("validation") or {}).get("per_skill") or {}).get(s)) for e in evals)]
-        for s in skills
-    ]
+    rows = [[s, *(_pct(((e.get("validation") or {}).get("per_skill") or {}).get(s)) for e in evals)] for s in skills]
     table = _table(
         ["skill", *(f"iter {e['iteration']}" for e in evals)],
         rows,
@@ -697,17 +670,12 @@ def _forest_section(data: RunData) -> _Html:
                 forest = SkillForest.from_data(forest_data) if forest_data else SkillForest()
             except Exception as err:  # from_data promises ValueError, but odd shapes leak others
                 parts.append(
-                    _missing(
-                        f"forest/iter-{iteration:03d}.json is not a valid forest: "
-                        f"{type(err).__name__}: {err}"
-                    )
+                    _missing(f"forest/iter-{iteration:03d}.json is not a valid forest: {type(err).__name__}: {err}")
                     + "</div>"
                 )
                 continue
             try:
-                png_path = forest.draw(
-                    Path(tmp) / f"forest-{iteration:03d}.png", title=f"iteration {iteration}"
-                )
+                png_path = forest.draw(Path(tmp) / f"forest-{iteration:03d}.png", title=f"iteration {iteration}")
                 parts.append(_img(png_path.read_bytes(), f"skill forest at iteration {iteration}"))
             except Exception as err:  # one undrawable snapshot must not hide the others
                 log.warning("drawing the forest of iteration %d failed", iteration, exc_info=True)
@@ -720,18 +688,12 @@ def _forest_section(data: RunData) -> _Html:
                 f"over {len(quotas)} skills.</p>"
             )
             if previous is None:
-                parts.append(
-                    f"<p>Initial forest: {_e(', '.join(forest.roots()) or '(empty)')}.</p>"
-                )
+                parts.append(f"<p>Initial forest: {_e(', '.join(forest.roots()) or '(empty)')}.</p>")
             else:
                 summary = previous[1].diff(forest).summary()
-                parts.append(
-                    f"<p>Changes since iteration {previous[0]}:</p>"
-                    f'<pre class="diff">{_e(summary)}</pre>'
-                )
+                parts.append(f'<p>Changes since iteration {previous[0]}:</p><pre class="diff">{_e(summary)}</pre>')
             parts.append(
-                "<details><summary>Mermaid source</summary>"
-                f"<pre>{_e(forest.to_mermaid())}</pre></details></div>"
+                f"<details><summary>Mermaid source</summary><pre>{_e(forest.to_mermaid())}</pre></details></div>"
             )
             previous = (iteration, forest)
     return _Html("".join(parts))
@@ -748,9 +710,7 @@ def _decisions_section(data: RunData) -> _Html:
             d = e.data
             action, policy = d.get("action"), d.get("policy")
             what = f"{action} ({policy})" if action and policy else action or policy or ""
-            rows.append(
-                [e.iteration, e.node, e.skill or "", what, d.get("reason", ""), _decision_detail(d)]
-            )
+            rows.append([e.iteration, e.node, e.skill or "", what, d.get("reason", ""), _decision_detail(d)])
         body = _table(
             ["iteration", "node", "skill", "decision", "reason", "quotas / details"],
             rows,
@@ -777,9 +737,7 @@ def _llm_section(data: RunData) -> _Html:
         groups[(e.node, str(e.data.get("model") or "?"))].append(e)
 
     def row(label: tuple[str, str], events: list[TraceEvent]) -> list[Any]:
-        latencies = [
-            float(x) for e in events if isinstance(x := e.data.get("latency_s"), int | float)
-        ]
+        latencies = [float(x) for e in events if isinstance(x := e.data.get("latency_s"), int | float)]
         ok = sum(1 for e in events if e.data.get("ok"))
         return [
             *label,
@@ -811,23 +769,14 @@ def _examples_section(data: RunData) -> _Html:
         rejected = [ex for ex in exs if not ex.accepted]
         reasons = Counter(ex.verdict.reason.value if ex.verdict else UNVALIDATED for ex in rejected)
         why = ", ".join(f"{k} {v}" for k, v in reasons.most_common())
-        summary = (
-            f"Iteration {iteration}: {len(exs)} written, {len(accepted)} accepted, "
-            f"{len(rejected)} rejected" + (f" ({why})" if why else "")
+        summary = f"Iteration {iteration}: {len(exs)} written, {len(accepted)} accepted, {len(rejected)} rejected" + (
+            f" ({why})" if why else ""
         )
         rows = []
         for ex in [*accepted[:SAMPLE_PER_KIND], *rejected[:SAMPLE_PER_KIND]]:
             verdict = ex.verdict
-            status = _Html(
-                '<span class="ok">accepted</span>'
-                if ex.accepted
-                else '<span class="bad">rejected</span>'
-            )
-            reason = (
-                ""
-                if verdict is None
-                else verdict.reason.value + (f": {verdict.detail}" if verdict.detail else "")
-            )
+            status = _Html('<span class="ok">accepted</span>' if ex.accepted else '<span class="bad">rejected</span>')
+            reason = "" if verdict is None else verdict.reason.value + (f": {verdict.detail}" if verdict.detail else "")
             rows.append(
                 [
                     status,
@@ -843,9 +792,7 @@ def _examples_section(data: RunData) -> _Html:
             if rows
             else _missing("No examples.")
         )
-        parts.append(
-            f"<details{' open' if n == 0 else ''}><summary>{_e(summary)}</summary>{table}</details>"
-        )
+        parts.append(f"<details{' open' if n == 0 else ''}><summary>{_e(summary)}</summary>{table}</details>")
     note = (
         f'<p class="note">Up to {SAMPLE_PER_KIND} accepted and {SAMPLE_PER_KIND} rejected examples '
         "per iteration, in the order they were written.</p>"
@@ -862,10 +809,7 @@ def _guard(title: str, anchor: str, build: Callable[[RunData], _Html], data: Run
         body = build(data)
     except Exception as err:  # untrusted input: one bad part must not cost the whole report
         log.warning("report section %r failed", title, exc_info=True)
-        body = _Html(
-            '<p class="error">Could not build this section: '
-            f"{_e(type(err).__name__)}: {_e(err)}</p>"
-        )
+        body = _Html(f'<p class="error">Could not build this section: {_e(type(err).__name__)}: {_e(err)}</p>')
     return f'<section id="{_e(anchor)}"><h2>{_e(title)}</h2>\n{body}\n</section>'
 
 
@@ -877,24 +821,15 @@ def _cell(value: Any) -> str:
     return value if isinstance(value, _Html) else _e(value)
 
 
-def _table(
-    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, numeric: set[int] = frozenset()
-) -> str:  # type: ignore[assignment]
-    head = "".join(
-        f"<th{' class=num' if i in numeric else ''}>{_e(h)}</th>" for i, h in enumerate(headers)
-    )
+def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, numeric: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+    head = "".join(f"<th{' class=num' if i in numeric else ''}>{_e(h)}</th>" for i, h in enumerate(headers))
     body = "".join(
         "<tr>"
-        + "".join(
-            f"<td{' class=num' if i in numeric else ''}>{_cell(c)}</td>" for i, c in enumerate(r)
-        )
+        + "".join(f"<td{' class=num' if i in numeric else ''}>{_cell(c)}</td>" for i, c in enumerate(r))
         + "</tr>"
         for r in rows
     )
-    return (
-        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table></div>"
-    )
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _missing(text: str) -> _Html:
@@ -902,9 +837,7 @@ def _missing(text: str) -> _Html:
 
 
 def _img(png: bytes, alt: str) -> str:
-    return (
-        f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
-    )
+    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
 
 
 def _png(fig: Figure) -> bytes:
@@ -1005,11 +938,7 @@ def _short(text: str, limit: int = MAX_LEGEND_LABEL) -> str:
 
 
 def _clip(text: str) -> str:
-    return (
-        text
-        if len(text) <= MAX_TEXT
-        else text[:MAX_TEXT] + f"… [{len(text) - MAX_TEXT} more characters]"
-    )
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + f"… [{len(text) - MAX_TEXT} more characters]"
 
 
 def _accuracy(entry: dict[str, Any], split: str) -> float | None:
@@ -1020,9 +949,7 @@ def _accuracy(entry: dict[str, Any], split: str) -> float | None:
 def _per_skill_names(evals: Sequence[dict[str, Any]], split: str = "validation") -> list[str]:
     names: set[str] = set()
     for e in evals:
-        per_skill = (
-            (e.get(split) or {}).get("per_skill") if isinstance(e.get(split), dict) else None
-        )
+        per_skill = (e.get(split) or {}).get("per_skill") if isinstance(e.get(split), dict) else None
         if isinstance(per_skill, dict):
             names.update(str(k) for k in per_skill)
     return sorted(names)
@@ -1044,9 +971,7 @@ def _written_accepted(data: RunData) -> tuple[int | None, int]:
         exs = [ex for e in data.examples.values() for ex in e]
         return len(exs), sum(ex.accepted for ex in exs)
     if data.rounds:
-        return sum(_num(r.get("written")) for r in data.rounds), sum(
-            _num(r.get("accepted")) for r in data.rounds
-        )
+        return sum(_num(r.get("written")) for r in data.rounds), sum(_num(r.get("accepted")) for r in data.rounds)
     return None, 0
 
 
@@ -1055,10 +980,7 @@ def _before_after(before: Any, after: Any) -> str:
         return '<span class="missing">not measured</span>'
     delta = (after - before) * 100
     cls = "ok" if delta > 0 else "bad" if delta < 0 else ""
-    return (
-        f"{_e(_pct(before))} → <strong>{_e(_pct(after))}</strong> "
-        f'<span class="{cls}">({delta:+.1f} pp)</span>'
-    )
+    return f'{_e(_pct(before))} → <strong>{_e(_pct(after))}</strong> <span class="{cls}">({delta:+.1f} pp)</span>'
 
 
 def _decision_detail(d: dict[str, Any]) -> str:

@@ -34,11 +34,17 @@ def describe(event: TraceEvent) -> str:
 
 
 def filter_events(
-    events: list[TraceEvent], *, iteration: int | None = None, node: str | None = None, skill: str | None = None, kind: str | None = None
+    events: list[TraceEvent],
+    *,
+    iteration: int | None = None,
+    node: str | None = None,
+    skill: str | None = None,
+    kind: str | None = None,
 ) -> list[TraceEvent]:
     """Events matching every given filter (skill matches by substring)."""
     return [
-        e for e in events
+        e
+        for e in events
         if (iteration is None or e.iteration == iteration)
         and (node is None or e.node == node)
         and (skill is None or (e.skill is not None and skill.lower() in e.skill.lower()))

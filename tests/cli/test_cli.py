@@ -57,7 +57,9 @@ def one_line_error(result) -> str:
 
 
 def test_missing_config_is_one_line(tmp_path):
-    assert "config file not found" in one_line_error(invoke("run", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "o")))
+    assert "config file not found" in one_line_error(
+        invoke("run", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "o"))
+    )
 
 
 def test_malformed_task_config_is_one_line(tmp_path):
@@ -82,5 +84,7 @@ def test_broken_yaml_and_unknown_node_model_are_one_line(tmp_path):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("task: {name: arithmetic\n")
     assert "not valid YAML" in one_line_error(invoke("run", str(cfg), "--out", str(tmp_path / "o")))
-    cfg.write_text("task: {name: arithmetic}\nteacher: {models: {default: 'scripted:x', data_writer: 'openai:gpt-4o'}}\n")
+    cfg.write_text(
+        "task: {name: arithmetic}\nteacher: {models: {default: 'scripted:x', data_writer: 'openai:gpt-4o'}}\n"
+    )
     assert "data_writer" in one_line_error(invoke("run", str(cfg), "--out", str(tmp_path / "o")))

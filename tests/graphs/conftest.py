@@ -16,7 +16,9 @@ from teachgraph.testing import scripted_router
 
 @pytest.fixture(scope="session")
 def task():
-    return load_task({"name": "arithmetic", "params": {"train_size": 40, "validation_size": 24, "test_size": 24, "seed": 3}})
+    return load_task(
+        {"name": "arithmetic", "params": {"train_size": 40, "validation_size": 24, "test_size": 24, "seed": 3}}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +28,15 @@ def evaluated(task) -> list[EvaluatedInstance]:
     for n, inst in enumerate(task.instances("validation")):
         pred = task.format_target(inst.answer) if n % 2 == 0 else "Answer: 999999"
         score = task.score(inst, pred)
-        out.append(EvaluatedInstance(instance=inst, prediction=pred, correct=score.correct, score=score.score, extracted_answer=score.extracted_answer))
+        out.append(
+            EvaluatedInstance(
+                instance=inst,
+                prediction=pred,
+                correct=score.correct,
+                score=score.score,
+                extracted_answer=score.extracted_answer,
+            )
+        )
     return out
 
 

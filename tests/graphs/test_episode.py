@@ -11,10 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from teachgraph.tracing.rundir import RunDir
-
 from tests.conftest import ROOT, SMOKE, cli
 
 VOLATILE = {"seconds", "wall_seconds_this_session", "run_id", "latency_s"}
@@ -51,7 +48,9 @@ def test_kill_and_resume_matches_an_uninterrupted_run(smoke_run: Path, tmp_path:
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
         [sys.executable, "-m", "teachgraph.cli", "run", str(SMOKE), "--out", str(killed), "--quiet"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     # Kill mid-iteration: once the first teacher step's data is on disk (training is next).
     deadline = time.time() + 300

@@ -21,7 +21,9 @@ from tests.graphs.conftest import run_teacher
 @pytest.mark.parametrize("with_state", [True, False])
 def test_one_step_writes_validated_examples_with_provenance(task, evaluated, environment, with_state):
     events: list[dict] = []
-    out = run_teacher(builders.BUILDERS[environment](with_state=with_state), task, evaluated, events=events, iteration=2)
+    out = run_teacher(
+        builders.BUILDERS[environment](with_state=with_state), task, evaluated, events=events, iteration=2
+    )
     examples = out["examples"]
     accepted = [ex for ex in examples if ex.accepted]
     assert accepted, [ex.verdict for ex in examples]
@@ -61,7 +63,10 @@ def test_skill_induction_merges_across_iterations(task, evaluated):
 
 def fixed_explore(n: int, q: int):
     def policy(forest, **_):
-        return [SkillAction(skill=r, kind="explore", reason="fixed test action", num_new=n, new_quota=q) for r in forest.roots()]
+        return [
+            SkillAction(skill=r, kind="explore", reason="fixed test action", num_new=n, new_quota=q)
+            for r in forest.roots()
+        ]
 
     return policy
 
@@ -91,7 +96,9 @@ def test_exploit_moves_quota_and_the_diff_shows_it(task, evaluated):
     def exploit(forest, **_):
         return [SkillAction(skill=root, kind="exploit", reason="move data to b", quotas={a: 0, b: 4})]
 
-    after_out = run_teacher(builders.skill_tree(policy=exploit), task, evaluated, forest=explored["forest"], iteration=1)
+    after_out = run_teacher(
+        builders.skill_tree(policy=exploit), task, evaluated, forest=explored["forest"], iteration=1
+    )
     after = SkillForest.from_data(after_out["forest"])
     assert after.node(a).quota == 0 and after.node(b).quota == 4
     diff = before.diff(after)
@@ -124,7 +131,9 @@ BAD_OUTPUTS = [
 def test_malformed_writer_output_never_crashes(task, evaluated, bad):
     writer = ScriptedChatModel(responses=[bad], mode="cycle", script_name="broken")
     events: list[dict] = []
-    out = run_teacher(builders.skill_list(), task, evaluated, router=scripted_router(data_writing=writer), events=events)
+    out = run_teacher(
+        builders.skill_list(), task, evaluated, router=scripted_router(data_writing=writer), events=events
+    )
     assert out["examples"] == []
     failures = out["failures"]
     assert failures and all(f.node == "data_writing" for f in failures)
@@ -139,7 +148,11 @@ def test_malformed_examples_are_rejected_with_reasons(task, evaluated):
             {"question": "What is 12 + 31?", "answer": "42", "program": "print(12 + 31)"},  # disagrees
             {"question": "", "answer": "3", "program": "print(3)"},  # empty question
             {"question": "What is 5 * 5?", "answer": "25", "program": "while True: pass"},  # hangs
-            {"question": "What is 6 * 6?", "answer": "36", "program": "import os; print(os.environ['OPENAI_API_KEY'])"},  # no env
+            {
+                "question": "What is 6 * 6?",
+                "answer": "36",
+                "program": "import os; print(os.environ['OPENAI_API_KEY'])",
+            },  # no env
             {"question": "What is 12 + 30?", "answer": "42", "program": "print(42)"},  # duplicate
             {"question": "What is 7 * 7?", "answer": "49"},  # no program
         ]
@@ -153,8 +166,13 @@ def test_malformed_examples_are_rejected_with_reasons(task, evaluated):
         ]
 
     out = run_teacher(
-        builders.skill_tree(policy=one_skill), task, evaluated, router=scripted_router(data_writing=writer),
-        examples_per_iteration=7, batch_size=7, validation={"program_timeout_s": 2},
+        builders.skill_tree(policy=one_skill),
+        task,
+        evaluated,
+        router=scripted_router(data_writing=writer),
+        examples_per_iteration=7,
+        batch_size=7,
+        validation={"program_timeout_s": 2},
     )
     reasons = [ex.verdict.reason for ex in out["examples"]]
     assert reasons == [
@@ -176,16 +194,33 @@ def test_planted_validation_item_is_rejected_by_decontamination(task, evaluated)
     batch = {
         "examples": [
             {"question": planted.prompt, "answer": planted.answer, "program": f"print({planted.answer!r})"},
-            {"question": f"Please solve: {test_item.prompt}", "answer": test_item.answer, "program": f"print({test_item.answer!r})"},
-            {"question": "A farmer has 1234 sheep and buys 4321 more. How many sheep?", "answer": "5555", "program": "print(1234 + 4321)"},
+            {
+                "question": f"Please solve: {test_item.prompt}",
+                "answer": test_item.answer,
+                "program": f"print({test_item.answer!r})",
+            },
+            {
+                "question": "A farmer has 1234 sheep and buys 4321 more. How many sheep?",
+                "answer": "5555",
+                "program": "print(1234 + 4321)",
+            },
         ]
     }
     writer = ScriptedChatModel(responses=[json.dumps(batch)], mode="cycle", script_name="leaky")
 
     def one_skill(forest, **_):
-        return [SkillAction(skill=r, kind="exploit", reason="t", quotas={r: 3 if i == 0 else 0}) for i, r in enumerate(forest.roots())]
+        return [
+            SkillAction(skill=r, kind="exploit", reason="t", quotas={r: 3 if i == 0 else 0})
+            for i, r in enumerate(forest.roots())
+        ]
 
-    out = run_teacher(builders.skill_tree(policy=one_skill), task, evaluated, router=scripted_router(data_writing=writer), batch_size=3)
+    out = run_teacher(
+        builders.skill_tree(policy=one_skill),
+        task,
+        evaluated,
+        router=scripted_router(data_writing=writer),
+        batch_size=3,
+    )
     verdicts = [ex.verdict for ex in out["examples"]]
     assert verdicts[0].reason == RejectionReason.CONTAMINATED and planted.id in verdicts[0].detail
     assert verdicts[1].reason == RejectionReason.CONTAMINATED and test_item.id in verdicts[1].detail
@@ -193,11 +228,19 @@ def test_planted_validation_item_is_rejected_by_decontamination(task, evaluated)
 
 
 def test_over_quota_output_is_truncated_and_recorded(task, evaluated):
-    many = {"examples": [{"question": f"What is {i} + 1000?", "answer": str(i + 1000), "program": f"print({i}+1000)"} for i in range(6)]}
+    many = {
+        "examples": [
+            {"question": f"What is {i} + 1000?", "answer": str(i + 1000), "program": f"print({i}+1000)"}
+            for i in range(6)
+        ]
+    }
     writer = ScriptedChatModel(responses=[json.dumps(many)], mode="cycle", script_name="chatty")
 
     def quota2(forest, **_):
-        return [SkillAction(skill=r, kind="exploit", reason="t", quotas={r: 2 if i == 0 else 0}) for i, r in enumerate(forest.roots())]
+        return [
+            SkillAction(skill=r, kind="exploit", reason="t", quotas={r: 2 if i == 0 else 0})
+            for i, r in enumerate(forest.roots())
+        ]
 
     out = run_teacher(builders.skill_tree(policy=quota2), task, evaluated, router=scripted_router(data_writing=writer))
     reasons = Counter(ex.verdict.reason for ex in out["examples"])
@@ -225,15 +268,31 @@ def test_programmatic_policies_run_two_iterations(task, evaluated, policy):
 def test_subskill_exploration_reasks_when_short_and_truncates_when_long(task, evaluated):
     replies = [
         json.dumps({"subskills": [{"name": "alpha"}, {"name": "Alpha "}]}),  # one distinct of 3
-        json.dumps({"subskills": [{"name": "beta"}, {"name": "gamma"}, {"name": "delta"}]}),  # re-ask: 2 needed, 3 given
+        json.dumps(
+            {"subskills": [{"name": "beta"}, {"name": "gamma"}, {"name": "delta"}]}
+        ),  # re-ask: 2 needed, 3 given
     ]
     explorer = ScriptedChatModel(responses=replies * 10, mode="sequence", script_name="explorer")
 
     def explore_first(forest, **_):
-        return [SkillAction(skill=r, kind="explore" if i == 0 else "exploit", reason="t", num_new=3, new_quota=1,
-                            quotas={} if i == 0 else {r: 0}) for i, r in enumerate(forest.roots())]
+        return [
+            SkillAction(
+                skill=r,
+                kind="explore" if i == 0 else "exploit",
+                reason="t",
+                num_new=3,
+                new_quota=1,
+                quotas={} if i == 0 else {r: 0},
+            )
+            for i, r in enumerate(forest.roots())
+        ]
 
-    out = run_teacher(builders.skill_tree(policy=explore_first), task, evaluated, router=scripted_router(subskill_exploration=explorer))
+    out = run_teacher(
+        builders.skill_tree(policy=explore_first),
+        task,
+        evaluated,
+        router=scripted_router(subskill_exploration=explorer),
+    )
     forest = SkillForest.from_data(out["forest"])
     root = forest.roots()[0]
     assert [forest.node(c).name for c in forest.children(root)] == ["alpha", "beta", "gamma"]

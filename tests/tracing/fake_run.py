@@ -70,8 +70,7 @@ REJECTIONS = [
 
 def _report(split: str, iteration: int, accs: list[float], n_per_skill: int) -> dict[str, Any]:
     per_skill = [
-        SkillReport(skill=s, n=n_per_skill, correct=round(a * n_per_skill))
-        for s, a in zip(GOLD, accs, strict=True)
+        SkillReport(skill=s, n=n_per_skill, correct=round(a * n_per_skill)) for s, a in zip(GOLD, accs, strict=True)
     ]
     report = EvaluationReport(
         split=split,
@@ -191,9 +190,7 @@ def build_run(root: Path, *, iterations: int = ITERATIONS) -> RunDir:
             forest.record_accuracy(root, iteration=it, split="validation", value=value, n=20)
             for c, child in enumerate(forest.children(root)):  # subskills: the root's +- a bit
                 sub = min(1.0, max(0.0, value + (0.1 if c else -0.15)))
-                forest.record_accuracy(
-                    child, iteration=it, split="validation", value=round(sub, 2), n=10
-                )
+                forest.record_accuracy(child, iteration=it, split="validation", value=round(sub, 2), n=10)
         llm("policy", it)
         for root, (explore_at, subskills) in FOREST.items():
             if explore_at == it:
@@ -355,11 +352,7 @@ def main(argv: list[str]) -> None:
         (demo / name).write_bytes(png)
         print(demo / name)
     for it, forest_data in data.forests.items():
-        print(
-            SkillForest.from_data(forest_data).draw(
-                demo / f"forest_iter{it}.png", title=f"iteration {it}"
-            )
-        )
+        print(SkillForest.from_data(forest_data).draw(demo / f"forest_iter{it}.png", title=f"iteration {it}"))
 
 
 if __name__ == "__main__":

@@ -47,10 +47,7 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunDir, str]:
 
 
 def embedded_pngs(page: str) -> list[bytes]:
-    return [
-        base64.b64decode(m)
-        for m in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    ]
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)]
 
 
 # ------------------------------------------------------------------ a whole run
@@ -148,24 +145,17 @@ def test_example_sample_per_iteration(full_run: tuple[RunDir, str]) -> None:
     for it in range(ITERATIONS):
         exs = run.read_examples(it)
         n_acc = sum(ex.accepted for ex in exs)
-        assert (
-            f"Iteration {it}: {len(exs)} written, {n_acc} accepted, {len(exs) - n_acc} rejected"
-            in page
-        )
+        assert f"Iteration {it}: {len(exs)} written, {n_acc} accepted, {len(exs) - n_acc} rejected" in page
     first = run.read_examples(0)
     shown = [ex for ex in first if ex.accepted][:5] + [ex for ex in first if not ex.accepted][:5]
     not_shown = [ex for ex in first if ex.accepted][5:]
     sample = page.split("Iteration 0:", 1)[1].split("Iteration 1:", 1)[0]
     assert sample.count('<span class="ok">accepted</span>') == 5
     assert sample.count('<span class="bad">rejected</span>') == 5
-    assert all(
-        ex.input.replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;") in sample
-        for ex in shown[1:]
-    )
+    assert all(ex.input.replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;") in sample for ex in shown[1:])
     assert not any(ex.input in sample for ex in not_shown)
     assert (
-        "duplicate: same question as ex-3f2a in iteration 0" in page
-        or "too_easy: student already answers it" in page
+        "duplicate: same question as ex-3f2a in iteration 0" in page or "too_easy: student already answers it" in page
     )
 
 
@@ -239,9 +229,7 @@ def test_corrupt_files_are_reported_not_fatal(tmp_path: Path) -> None:
     run.metrics_path.write_text('{"evaluations": [')  # cut mid-write (not atomic: a foreign tool)
     with run.data_path(1).open("a") as f:
         f.write("{not json\n")
-    run.forest_path(2).write_text(
-        json.dumps({"iteration": 2, "forest": {"directed": True, "nodes": "x"}})
-    )
+    run.forest_path(2).write_text(json.dumps({"iteration": 2, "forest": {"directed": True, "nodes": "x"}}))
     with run.trace_path.open("a") as f:
         f.write('{"node": "policy", "kind": "deci')  # a line cut by a kill
     page = write_report(run.root).read_text()
@@ -304,10 +292,7 @@ def test_empty_forest_snapshot(tmp_path: Path) -> None:
 def test_plots_return_none_without_data() -> None:
     assert accuracy_plot([]) is None
     assert skill_heatmap([]) is None
-    assert (
-        skill_heatmap([{"iteration": 0, "validation": {"accuracy": 0.5, "n": 4, "per_skill": {}}}])
-        is None
-    )
+    assert skill_heatmap([{"iteration": 0, "validation": {"accuracy": 0.5, "n": 4, "per_skill": {}}}]) is None
     assert data_plot(DataCounts()) is None
 
 

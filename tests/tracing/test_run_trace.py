@@ -85,7 +85,10 @@ def test_planted_secret_never_reaches_the_run_directory(tmp_path: Path):
         allocation=f"openai-compatible:http://user:{secret}@127.0.0.1:9/v1#m",
     )
     data = yaml.safe_load(config.read_text())
-    data["teacher"]["models"]["policy"] = {"spec": "openai-compatible:http://127.0.0.1:9/v1#p", "api_key_env": "TEACHGRAPH_TEST_API_KEY"}
+    data["teacher"]["models"]["policy"] = {
+        "spec": "openai-compatible:http://127.0.0.1:9/v1#p",
+        "api_key_env": "TEACHGRAPH_TEST_API_KEY",
+    }
     data["teacher"]["policy"] = "bandit"  # the policy model is configured but not called
     config.write_text(yaml.safe_dump(data))
     out = tmp_path / "run"
