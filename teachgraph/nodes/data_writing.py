@@ -7,6 +7,7 @@ beyond the quota ``over_quota`` instead of dropping it. Every example carries it
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -14,7 +15,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import Send
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import Provenance, RejectionReason, TaskInstance, TrainingExample, Verdict
 from teachgraph.graphs.state import NodeFailure, TeacherContext, TeacherState, WritingJob
@@ -50,6 +51,22 @@ class WrittenBatch(BaseModel):
     """A batch of written examples."""
 
     examples: list[WrittenExample] = Field(max_length=16)
+
+
+@functools.cache
+def batch_schema(n: int) -> type[WrittenBatch]:
+    """``WrittenBatch`` whose JSON schema asks for exactly ``n`` examples.
+
+    Grammar-constrained local models then write all ``n`` instead of stopping after one; pydantic
+    still accepts fewer (the top-up and the shortfall record handle those), so other providers
+    are not failed over a count.
+    """
+    return create_model(
+        "WrittenBatch",
+        __base__=WrittenBatch,
+        __doc__=WrittenBatch.__doc__,
+        examples=(list[WrittenExample], Field(max_length=16, json_schema_extra={"minItems": n, "maxItems": n})),
+    )
 
 
 def style_examples(ctx: TeacherContext, gold_skills: set[str], k: int, seed: int) -> list[TaskInstance]:
@@ -153,7 +170,7 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
         n = min(batch, missing) if call < planned_calls else missing
         prompt = messages(SYSTEM, _prompt(job, n, [d.question for d, _ in drafts]))
         answer = ask(
-            runtime, NODE, WrittenBatch, prompt, iteration=job.iteration, skill=skill, purpose="write examples"
+            runtime, NODE, batch_schema(n), prompt, iteration=job.iteration, skill=skill, purpose="write examples"
         )
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]

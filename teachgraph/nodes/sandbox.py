@@ -10,6 +10,7 @@ environment, writing files); it is not a container — run untrusted teachers in
 
 from __future__ import annotations
 
+import ast
 import os
 import resource
 import signal
@@ -20,6 +21,27 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 MAX_OUTPUT = 10_000
+# Teachers often call gcd() or sqrt() without importing them; a standard-library prelude keeps
+# those programs checkable instead of rejecting good examples for a missing import.
+PRELUDE = "import math\nfrom math import *\nfrom fractions import Fraction\n"
+COMPUTING_NODES = (ast.BinOp, ast.BoolOp, ast.Compare, ast.For, ast.While, ast.comprehension, ast.Subscript, ast.AugAssign, ast.Lambda)
+
+
+def computes(code: str) -> bool:
+    """Whether a program computes anything, rather than printing a constant it was told.
+
+    A "solution" like ``print(18)`` verifies nothing: it agrees with any answer its author states.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return True  # let the run report the syntax error
+    for node in ast.walk(tree):
+        if isinstance(node, COMPUTING_NODES):
+            return True
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in ("print", "str", "int", "float")):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -49,7 +71,7 @@ def run_program(code: str, *, timeout_s: float = 5.0, memory_mb: int = 512) -> P
     with tempfile.TemporaryDirectory(prefix="tg-sandbox-") as workdir:
         path = os.path.join(workdir, "solution.py")
         with open(path, "w") as f:
-            f.write(code)
+            f.write(PRELUDE + code)
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", path],

@@ -16,7 +16,7 @@ from teachgraph.domain import RejectionReason, TrainingExample, Verdict
 from teachgraph.graphs.state import TeacherContext, TeacherState
 from teachgraph.nodes.decontamination import NgramIndex, question_key
 from teachgraph.nodes.llm import trace
-from teachgraph.nodes.sandbox import run_programs
+from teachgraph.nodes.sandbox import computes, run_programs
 from teachgraph.skills import SkillForest
 
 NODE = "validation"
@@ -41,8 +41,11 @@ def _structure(ex: TrainingExample, ctx: TeacherContext) -> str | None:
         return f"question too long ({len(ex.input)} chars)"
     if not ctx.task.answers_equal(ex.answer, ex.answer):
         return f"answer {ex.answer[:40]!r} is not a valid answer for this task"
-    if ctx.settings.validation.require_program and not (ex.solution_program or "").strip():
-        return "no solution program"
+    if ctx.settings.validation.require_program:
+        if not (ex.solution_program or "").strip():
+            return "no solution program"
+        if not computes(ex.solution_program or ""):
+            return "the solution program prints a constant instead of computing the answer"
     return None
 
 

@@ -8,13 +8,13 @@ import pytest
 
 from teachgraph.graphs.state import ErrorAnalysis
 from teachgraph.nodes.allocation import Allocation
-from teachgraph.nodes.data_writing import WrittenBatch
+from teachgraph.nodes.data_writing import WrittenBatch, batch_schema
 from teachgraph.nodes.policy import PolicyDecision
 from teachgraph.nodes.skill_induction import SkillInduction
 from teachgraph.nodes.subskill_exploration import SubskillProposal
 from teachgraph.providers.structured import grammar_schema
 
-SCHEMAS = [ErrorAnalysis, SkillInduction, SubskillProposal, WrittenBatch, PolicyDecision, Allocation]
+SCHEMAS = [ErrorAnalysis, SkillInduction, SubskillProposal, WrittenBatch, batch_schema(4), PolicyDecision, Allocation]
 
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: s.__name__)

@@ -153,7 +153,8 @@ def test_malformed_examples_are_rejected_with_reasons(task, evaluated):
                 "answer": "36",
                 "program": "import os; print(os.environ['OPENAI_API_KEY'])",
             },  # no env
-            {"question": "What is 12 + 30?", "answer": "42", "program": "print(42)"},  # duplicate
+            {"question": "What is 12 + 30?", "answer": "42", "program": "print(40 + 2)"},  # duplicate
+            {"question": "What is 9 + 9?", "answer": "18", "program": "print(18)"},  # prints a constant
             {"question": "What is 7 * 7?", "answer": "49"},  # no program
         ]
     }
@@ -161,7 +162,7 @@ def test_malformed_examples_are_rejected_with_reasons(task, evaluated):
 
     def one_skill(forest, **_):
         root = forest.roots()[0]
-        return [SkillAction(skill=root, kind="exploit", reason="all on one", quotas={root: 7})] + [
+        return [SkillAction(skill=root, kind="exploit", reason="all on one", quotas={root: 8})] + [
             SkillAction(skill=r, kind="exploit", reason="pause", quotas={r: 0}) for r in forest.roots()[1:]
         ]
 
@@ -170,8 +171,8 @@ def test_malformed_examples_are_rejected_with_reasons(task, evaluated):
         task,
         evaluated,
         router=scripted_router(data_writing=writer),
-        examples_per_iteration=7,
-        batch_size=7,
+        examples_per_iteration=8,
+        batch_size=8,
         validation={"program_timeout_s": 2},
     )
     reasons = [ex.verdict.reason for ex in out["examples"]]
@@ -183,6 +184,7 @@ def test_malformed_examples_are_rejected_with_reasons(task, evaluated):
         RejectionReason.PROGRAM_ERROR,
         RejectionReason.DUPLICATE,
         RejectionReason.MALFORMED,
+        RejectionReason.MALFORMED,
     ]
     assert "timed out" in out["examples"][3].verdict.detail
     assert "KeyError" in out["examples"][4].verdict.detail
@@ -193,11 +195,11 @@ def test_planted_validation_item_is_rejected_by_decontamination(task, evaluated)
     test_item = task.instances("test")[3]
     batch = {
         "examples": [
-            {"question": planted.prompt, "answer": planted.answer, "program": f"print({planted.answer!r})"},
+            {"question": planted.prompt, "answer": planted.answer, "program": f"print(str({planted.answer!r}).strip())"},
             {
                 "question": f"Please solve: {test_item.prompt}",
                 "answer": test_item.answer,
-                "program": f"print({test_item.answer!r})",
+                "program": f"print(str({test_item.answer!r}).strip())",
             },
             {
                 "question": "A farmer has 1234 sheep and buys 4321 more. How many sheep?",
