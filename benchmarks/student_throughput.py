@@ -76,7 +76,7 @@ def time_predict(student: HFStudent, prompts: list[str]) -> dict[str, Any]:
     start = time.perf_counter()
     answers = student.predict(prompts)
     seconds = time.perf_counter() - start
-    tokenizer = student._tokenizer
+    tokenizer = student.tokenizer
     generated = sum(len(tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers)
     return {
         "batch_size": student.config.generation_batch_size,

@@ -62,8 +62,16 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")] = False,
 ) -> None:
     """Run an episode (evaluate -> teach -> train -> evaluate ...), or resume one."""
+    import warnings
+
     from teachgraph.progress import Progress
     from teachgraph.runner import resume_run, start_run
+
+    # Library deprecation chatter (transformers, peft) drowns the progress lines; it is not the
+    # user's to act on. Real errors still surface.
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", message=".*tie_word_embeddings.*")
 
     progress = Progress(console, quiet=quiet)
     if resume is not None:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# True when torch was imported before this module without OMP_WAIT_POLICY set: then this
+# process spins (the trainer child is unaffected); HFStudent warns once.
+OMP_POLICY_TOO_LATE = False
 
 
 def configure_offline() -> None:
@@ -29,6 +34,8 @@ def configure_offline() -> None:
     # took 41 s with 2 threads and 2.0 s with 1 thread; with PASSIVE waiting, 2 threads took
     # 2.1 s. Only effective if set before torch is first imported (the trainer child always
     # gets it); an explicit user setting wins.
+    global OMP_POLICY_TOO_LATE
+    OMP_POLICY_TOO_LATE = "torch" in sys.modules and "OMP_WAIT_POLICY" not in os.environ
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
@@ -40,9 +47,7 @@ def quiet_peft() -> Iterator[None]:
     act on, and it would be printed once per round.
     """
     with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning
-        )
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
         yield
 
 

@@ -39,9 +39,7 @@ class Student(Protocol):
         """Greedy answers for a batch of user prompts, in order."""
         ...
 
-    def train(
-        self, pairs: list[TrainingPair], output_dir: Path, init_adapter: Path | None = None
-    ) -> TrainResult:
+    def train(self, pairs: list[TrainingPair], output_dir: Path, init_adapter: Path | None = None) -> TrainResult:
         """Fine-tune on ``pairs`` and save the adapter (peft format) under ``output_dir``.
 
         ``init_adapter`` is the previous round's adapter. A student configured to continue

@@ -84,8 +84,7 @@ class StudentConfig(BaseModel):
     learning_rate: float | None = Field(
         default=None,
         gt=0.0,
-        description=f"None: {PRETRAINED_LEARNING_RATE} for pretrained bases, "
-        f"{TINY_LEARNING_RATE} for tiny-llama.",
+        description=f"None: {PRETRAINED_LEARNING_RATE} for pretrained bases, {TINY_LEARNING_RATE} for tiny-llama.",
     )
     epochs: int = Field(default=3, ge=1)
     batch_size: int = Field(default=8, ge=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from teachgraph.student.chat import end_of_turn_id, render_prompt
 from teachgraph.student.config import StudentConfig
 from teachgraph.student.training import train_in_child
 from teachgraph.student.weights import resolve_base_dir
+
+logger = logging.getLogger(__name__)
 
 
 def check_adapter_dir(adapter_dir: Path) -> Path:
@@ -59,6 +62,12 @@ class HFStudent:
         """The adapter currently used for predictions (``None``: the base model)."""
         return self._wanted
 
+    @property
+    def tokenizer(self) -> Any:
+        """The base model's tokenizer (loads the base model on first access)."""
+        self._ensure_loaded()
+        return self._tokenizer
+
     def _ensure_loaded(self) -> None:
         if self._base is not None:
             return
@@ -69,11 +78,15 @@ class HFStudent:
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self._device = device
+        if device == "cpu" and _env.OMP_POLICY_TOO_LATE and torch.get_num_threads() > 1:
+            logger.warning(
+                "torch was imported before teachgraph.student with OMP_WAIT_POLICY unset; "
+                "generation can be 10-20x slower while other processes use the CPU. Set "
+                "OMP_WAIT_POLICY=PASSIVE in the environment or import teachgraph.student first."
+            )
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(self.base_dir), local_files_only=True)
-            model = AutoModelForCausalLM.from_pretrained(
-                str(self.base_dir), dtype=torch.float32, local_files_only=True
-            )
+            model = AutoModelForCausalLM.from_pretrained(str(self.base_dir), dtype=torch.float32, local_files_only=True)
         except (OSError, ValueError) as err:
             raise StudentError(f"cannot load the student from {self.base_dir}: {err}") from err
         # Left padding: generation appends to the right end of every row, so all rows must end
@@ -89,13 +102,12 @@ class HFStudent:
     def load_adapter(self, adapter_dir: Path | None) -> None:
         """Use this peft adapter for later predictions; ``None`` goes back to the base model."""
         wanted = None if adapter_dir is None else check_adapter_dir(adapter_dir)
-        self._wanted = wanted
-        if self._base is None:
-            return  # applied when the base is loaded
-        if wanted is None:
-            self._active = None  # the wrapper stays; predictions run with adapters disabled
-        else:
-            self._activate(wanted)
+        if self._base is not None:
+            if wanted is None:
+                self._active = None  # the wrapper stays; predictions run with adapters disabled
+            else:
+                self._activate(wanted)  # on failure the previous adapter stays in use
+        self._wanted = wanted  # (before the base is loaded: applied when it is)
 
     def _activate(self, adapter_dir: Path) -> None:
         from peft import PeftModel
@@ -112,9 +124,10 @@ class HFStudent:
                     self._peft.load_adapter(str(adapter_dir), adapter_name=name, is_trainable=False)
                     self._peft.set_adapter(name)
         except (OSError, ValueError, RuntimeError, KeyError) as err:
+            if self._peft is not None and name in self._peft.peft_config:
+                self._peft.delete_adapter(name)  # drop the half-loaded one
             raise StudentError(
-                f"cannot load adapter {adapter_dir} onto {self.base_dir}: {err} "
-                "(was it trained on this base model?)"
+                f"cannot load adapter {adapter_dir} onto {self.base_dir}: {err} (was it trained on this base model?)"
             ) from err
         self._peft.eval()
         self._active = name
@@ -160,9 +173,7 @@ class HFStudent:
                     pad_token_id=tokenizer.pad_token_id,
                 )
             new_tokens = out[:, enc["input_ids"].shape[1] :]
-            for i, text in zip(
-                rows, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True
-            ):
+            for i, text in zip(rows, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True):
                 answers[i] = text.strip()
         return answers
 
@@ -177,9 +188,7 @@ class HFStudent:
             return self._peft.disable_adapter()
         return contextlib.nullcontext()
 
-    def train(
-        self, pairs: list[TrainingPair], output_dir: Path, init_adapter: Path | None = None
-    ) -> TrainResult:
+    def train(self, pairs: list[TrainingPair], output_dir: Path, init_adapter: Path | None = None) -> TrainResult:
         """Train a LoRA in a child process and save it under ``output_dir`` (peft format).
 
         In ``continue`` mode training starts from ``init_adapter`` (if given); in ``retrain``

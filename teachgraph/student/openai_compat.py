@@ -57,8 +57,7 @@ class OpenAICompatibleStudent:
             )
         except OpenAIError as err:
             raise StudentError(
-                f"the student endpoint {self.config.base_url} failed for model "
-                f"{self.config.served_model!r}: {err}"
+                f"the student endpoint {self.config.base_url} failed for model {self.config.served_model!r}: {err}"
             ) from err
         content = response.choices[0].message.content if response.choices else None
         return (content or "").strip()
@@ -70,9 +69,7 @@ class OpenAICompatibleStudent:
         with ThreadPoolExecutor(max_workers=self.config.request_concurrency) as pool:
             return list(pool.map(self._ask, prompts))
 
-    def train(
-        self, pairs: list[TrainingPair], output_dir: Path, init_adapter: Path | None = None
-    ) -> TrainResult:
+    def train(self, pairs: list[TrainingPair], output_dir: Path, init_adapter: Path | None = None) -> TrainResult:
         """Always raises: an endpoint cannot be fine-tuned from here."""
         raise StudentError(
             f"the openai-compatible student {self.config.served_model!r} cannot be trained; "

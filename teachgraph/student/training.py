@@ -67,9 +67,7 @@ class StudentTrainingError(StudentError):
         stderr_tail: The last lines of that log.
     """
 
-    def __init__(
-        self, message: str, *, returncode: int | None, log_path: Path, stderr_tail: str
-    ) -> None:
+    def __init__(self, message: str, *, returncode: int | None, log_path: Path, stderr_tail: str) -> None:
         super().__init__(message)
         self.returncode, self.log_path, self.stderr_tail = returncode, log_path, stderr_tail
 
@@ -154,7 +152,12 @@ def run_train_job(job: TrainJob, pairs: list[TrainingPair], *, timeout_s: float)
         # start_new_session: on timeout we kill the child's whole process group (it may have
         # spawned helpers) without touching ours.
         child = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         try:
             returncode: int | None = child.wait(timeout=timeout_s)
@@ -169,11 +172,7 @@ def run_train_job(job: TrainJob, pairs: list[TrainingPair], *, timeout_s: float)
     if returncode is None:
         _fail(f"student training timed out after {timeout_s:g} s and was killed", None, log_path)
     if returncode != 0:
-        how = (
-            f"was killed by signal {-returncode}"
-            if returncode < 0
-            else f"failed with exit code {returncode}"
-        )
+        how = f"was killed by signal {-returncode}" if returncode < 0 else f"failed with exit code {returncode}"
         _fail(f"student training {how}", returncode, log_path)
     missing = [name for name in (*ADAPTER_FILES, RESULT_FILE) if not (out / name).is_file()]
     if missing:
@@ -188,6 +187,22 @@ def run_train_job(job: TrainJob, pairs: list[TrainingPair], *, timeout_s: float)
         seconds=seconds,  # the whole call (process start, loading, training, saving)
         final_loss=data["final_loss"],
     )
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGKILL it when the orchestrator dies (even by SIGKILL).
+
+    Without this a killed run leaves its trainer running, and the resumed run's trainer would
+    race it for the same adapter directory. Elsewhere (no prctl) this is a no-op.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 def _kill_group(child: subprocess.Popen[bytes]) -> None:

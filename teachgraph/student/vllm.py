@@ -101,14 +101,10 @@ class VLLMStudent:
         from teachgraph.student.chat import render_prompt
 
         texts = [render_prompt(self._tokenizer, p) for p in prompts]
-        params = SamplingParams(
-            temperature=0.0, max_tokens=self.config.max_new_tokens, seed=self.config.seed
-        )
+        params = SamplingParams(temperature=0.0, max_tokens=self.config.max_new_tokens, seed=self.config.seed)
         outputs = llm.generate(texts, params, lora_request=self._lora, use_tqdm=False)
         return [out.outputs[0].text.strip() for out in outputs]
 
-    def train(
-        self, pairs: list[TrainingPair], output_dir: Path, init_adapter: Path | None = None
-    ) -> TrainResult:
+    def train(self, pairs: list[TrainingPair], output_dir: Path, init_adapter: Path | None = None) -> TrainResult:
         """Train a LoRA with the HF child-process trainer (vLLM cannot train)."""
         return train_in_child(self.config, self.base_dir, pairs, output_dir, init_adapter)

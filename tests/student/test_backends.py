@@ -76,9 +76,7 @@ def fake_server() -> Iterator[str]:
 
 
 def openai_config(base_url: str) -> StudentConfig:
-    return StudentConfig(
-        kind="openai-compatible", base_url=base_url, served_model="smol", max_new_tokens=7
-    )
+    return StudentConfig(kind="openai-compatible", base_url=base_url, served_model="smol", max_new_tokens=7)
 
 
 def test_openai_compatible_predicts_in_order(fake_server: str) -> None:
@@ -109,9 +107,7 @@ def test_openai_compatible_needs_url_and_model() -> None:
         StudentConfig(kind="openai-compatible", base_url="http://x/v1")
 
 
-def test_missing_vllm_gives_clear_error(
-    tiny_config: StudentConfig, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_vllm_gives_clear_error(tiny_config: StudentConfig, monkeypatch: pytest.MonkeyPatch) -> None:
     # A None entry in sys.modules makes `import vllm` raise ImportError, installed or not.
     monkeypatch.setitem(sys.modules, "vllm", None)
     student = build_student(tiny_config.model_copy(update={"kind": "vllm"}))

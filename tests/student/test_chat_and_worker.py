@@ -31,9 +31,7 @@ def test_render_prompt_is_chatml_with_generation_header(tokenizer: Any) -> None:
 def test_encode_pair_masks_the_prompt(tokenizer: Any) -> None:
     pair = encode_pair(tokenizer, "What is 2+3?", "5", max_length=512)
     assert pair is not None
-    prompt_ids = tokenizer(render_prompt(tokenizer, "What is 2+3?"), add_special_tokens=False)[
-        "input_ids"
-    ]
+    prompt_ids = tokenizer(render_prompt(tokenizer, "What is 2+3?"), add_special_tokens=False)["input_ids"]
     n = len(prompt_ids)
     # The model sees exactly what generation will feed it, then the target and end-of-turn.
     assert pair.input_ids[:n] == prompt_ids
@@ -58,12 +56,8 @@ def test_collate_pads_right_and_masks(tokenizer: Any) -> None:
     batch = collate([a, b], pad_id=0)
     width = len(b.input_ids)
     assert batch["input_ids"].shape == (2, width)
-    assert batch["attention_mask"][0].tolist() == [1] * len(a.input_ids) + [0] * (
-        width - len(a.input_ids)
-    )
-    assert batch["labels"][0, len(a.input_ids) :].tolist() == [IGNORE_INDEX] * (
-        width - len(a.input_ids)
-    )
+    assert batch["attention_mask"][0].tolist() == [1] * len(a.input_ids) + [0] * (width - len(a.input_ids))
+    assert batch["labels"][0, len(a.input_ids) :].tolist() == [IGNORE_INDEX] * (width - len(a.input_ids))
 
 
 def test_lr_schedule_warms_up_then_decays_but_never_stops() -> None:

@@ -46,9 +46,7 @@ def test_smollm2_offline_predict_train_reload(student_cache: Path, tmp_path: Pat
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    base = AutoModelForCausalLM.from_pretrained(
-        str(student.base_dir), dtype=torch.float32, local_files_only=True
-    )
+    base = AutoModelForCausalLM.from_pretrained(str(student.base_dir), dtype=torch.float32, local_files_only=True)
     with quiet_peft():
         model = PeftModel.from_pretrained(base, str(result.adapter_dir))
     lora_b = [p for n, p in model.named_parameters() if "lora_B" in n]

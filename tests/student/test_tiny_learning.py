@@ -39,6 +39,7 @@ class Learned:
     before: float
     after: float
     base_again: float
+    adapter_again: float
     result: TrainResult
 
 
@@ -53,13 +54,16 @@ def learned(tiny_config: StudentConfig, tmp_path_factory: pytest.TempPathFactory
     after = accuracy(student, HELD_OUT)
     student.load_adapter(None)  # back to the base, without reloading it
     base_again = accuracy(student, HELD_OUT[:4])
-    return Learned(student, before, after, base_again, result)
+    student.load_adapter(result.adapter_dir)  # and back to the adapter
+    adapter_again = accuracy(student, HELD_OUT)
+    return Learned(student, before, after, base_again, adapter_again, result)
 
 
 def test_tiny_student_learns_secret_word(learned: Learned, tiny_config: StudentConfig) -> None:
     assert learned.before == 0.0
     assert learned.after >= 0.8, f"accuracy {learned.before} -> {learned.after}"
     assert learned.base_again == 0.0  # the skill lives in the adapter only
+    assert learned.adapter_again == learned.after
 
     result = learned.result
     assert result.steps == tiny_config.epochs * EPOCH_STEPS

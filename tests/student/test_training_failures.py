@@ -15,9 +15,7 @@ from teachgraph.student.training import ADAPTER_FILES, log_tail
 PAIRS = [TrainingPair(prompt="What is 1+1?", target="2")]
 
 
-def test_child_crash_raises_student_error_and_parent_survives(
-    tiny_config: StudentConfig, tmp_path: Path
-) -> None:
+def test_child_crash_raises_student_error_and_parent_survives(tiny_config: StudentConfig, tmp_path: Path) -> None:
     student = build_student(tiny_config)
     # A corrupt adapter to continue from: the child dies with a traceback while loading it.
     broken = tmp_path / "broken-adapter"
@@ -39,6 +37,12 @@ def test_child_crash_raises_student_error_and_parent_survives(
     # The parent is unharmed and keeps working (test_tiny_learning shows training succeeds).
     assert len(student.predict(["What is 1+1?"])) == 1
 
+    # Loading that broken adapter for prediction fails cleanly too, keeping the base in use.
+    with pytest.raises(StudentError, match="cannot load adapter"):
+        student.load_adapter(broken)
+    assert student.adapter is None
+    assert len(student.predict(["What is 1+1?"])) == 1
+
 
 def test_child_timeout_is_killed_and_reported(tiny_config: StudentConfig, tmp_path: Path) -> None:
     student = build_student(tiny_config.model_copy(update={"train_timeout_s": 0.5}))
@@ -51,15 +55,11 @@ def test_child_timeout_is_killed_and_reported(tiny_config: StudentConfig, tmp_pa
     assert job["output_dir"] == str((tmp_path / "out").resolve())
 
 
-def test_child_killed_by_signal(
-    tiny_config: StudentConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_child_killed_by_signal(tiny_config: StudentConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A child that dies from a signal (e.g. the OOM killer) is reported as such."""
     student = build_student(tiny_config)
     # sitecustomize runs at interpreter start-up, here only in the child (via its PYTHONPATH).
-    (tmp_path / "sitecustomize.py").write_text(
-        "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
-    )
+    (tmp_path / "sitecustomize.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
     old = os.environ.get("PYTHONPATH")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(tmp_path), old) if p))
     with pytest.raises(StudentTrainingError, match="killed by signal 9") as info:
@@ -67,9 +67,7 @@ def test_child_killed_by_signal(
     assert info.value.returncode == -9
 
 
-def test_bad_inputs_fail_before_starting_a_child(
-    tiny_config: StudentConfig, tmp_path: Path
-) -> None:
+def test_bad_inputs_fail_before_starting_a_child(tiny_config: StudentConfig, tmp_path: Path) -> None:
     student = build_student(tiny_config)
     with pytest.raises(StudentError, match="no training pairs"):
         student.train([], tmp_path / "out")

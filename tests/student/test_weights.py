@@ -60,10 +60,7 @@ def test_concurrent_builds_convert_once(tmp_path: Path) -> None:
         (tmp / "ok").write_text("1")
 
     results: list[Path] = []
-    threads = [
-        threading.Thread(target=lambda: results.append(_cached(tmp_path, "e", build, {})))
-        for _ in range(3)
-    ]
+    threads = [threading.Thread(target=lambda: results.append(_cached(tmp_path, "e", build, {}))) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -81,9 +78,7 @@ def test_tiny_base_is_deterministic_and_loadable(student_cache: Path, tmp_path: 
     # Rebuilding elsewhere (same tokenizer cache, new model dir) gives identical weights.
     tokenizer_dir = weights.ensure_smollm2_tokenizer(student_cache)
     (tmp_path / tokenizer_dir.name).symlink_to(tokenizer_dir)
-    again = weights.ensure_tiny_llama(
-        tmp_path, hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, seed=3
-    )
+    again = weights.ensure_tiny_llama(tmp_path, hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, seed=3)
     assert again != shared
     a = load_file(shared / "model.safetensors")
     b = load_file(again / "model.safetensors")
