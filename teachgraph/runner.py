@@ -27,6 +27,7 @@ from teachgraph.graphs.teacher import build_teacher
 from teachgraph.providers import ModelRouter
 from teachgraph.student import build_student
 from teachgraph.tasks import load_task
+from teachgraph.tracing.report import write_report
 from teachgraph.tracing.rundir import RunDir
 
 EventSink = Callable[[dict[str, Any]], None]
@@ -132,6 +133,8 @@ def run_episode(
                     on_event(event)
         metrics = run_dir.read_metrics()
         metrics["wall_seconds_this_session"] = round(time.perf_counter() - start, 2)
+        if metrics.get("stop_reason"):
+            write_report(run_dir.root)  # the finished run's report.html
         return metrics
     finally:
         conn.close()
@@ -227,6 +230,7 @@ def fork_run(
                 dst.append_event(chunk["teachgraph_event"])
                 if on_event:
                     on_event(chunk["teachgraph_event"])
+        write_report(dst.root)
         return dst.read_metrics()
     finally:
         conn.close()

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
-from teachgraph.domain import SPLITS, Score, Split, TaskInstance
+from teachgraph.domain import Score, Split, TaskInstance
 from teachgraph.errors import ConfigError
 from teachgraph.tasks import answers
 from teachgraph.tasks.base import GoldSkill
+from teachgraph.tasks.math_task import MathTask
 from teachgraph.tasks.params import TaskParams, validate_params
 
 if TYPE_CHECKING:
@@ -264,7 +265,7 @@ def _derived_seed(base: int, split: Split, generator: str) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-class ArithmeticTask:
+class ArithmeticTask(MathTask):
     """The ``arithmetic`` task: reasoning-gym generators as gold skills, scored by their verifiers.
 
     Splits are generated test first, then validation, then train, each skipping questions already
@@ -293,20 +294,6 @@ class ArithmeticTask:
             self._scorers[generator] = self._make_dataset(generator, seed=0, size=1)
 
     # -- Task protocol -----------------------------------------------------------------------
-
-    def instances(self, split: Split) -> list[TaskInstance]:
-        """All instances of ``split`` (generated on first use, then cached)."""
-        if split not in SPLITS:
-            raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
-        return list(self._splits[split])
-
-    def student_prompt(self, question: str) -> str:
-        """The question followed by the instruction to end with ``Answer: <final answer>``."""
-        return answers.answer_prompt(question)
-
-    def format_target(self, answer: str, rationale: str | None = None) -> str:
-        """Rationale lines (if given), then ``Answer: <answer>``: what :meth:`score` reads."""
-        return answers.format_answer_target(answer, rationale)
 
     def score(self, instance: TaskInstance, prediction: str) -> Score:
         """Verify ``prediction`` with the instance's reasoning-gym verifier.

@@ -29,10 +29,11 @@ from pathlib import Path
 
 from pydantic import Field
 
-from teachgraph.domain import SPLITS, Score, Split, TaskInstance
+from teachgraph.domain import Score, Split, TaskInstance
 from teachgraph.errors import ConfigError, DataNotFoundError
 from teachgraph.tasks import answers
 from teachgraph.tasks.base import GoldSkill
+from teachgraph.tasks.math_task import MathTask
 from teachgraph.tasks.params import TaskParams, validate_params
 
 __all__ = ["DEFAULT_DATA_DIR", "ENV_VAR", "GSM8KParams", "GSM8KTask", "resolve_data_dir"]
@@ -130,7 +131,7 @@ def _question_key(question: str) -> str:
     return " ".join(question.split()).casefold()
 
 
-class GSM8KTask:
+class GSM8KTask(MathTask):
     """The ``gsm8k`` task: real GSM8K questions, numeric answers, no gold skills."""
 
     name = FAMILY
@@ -146,20 +147,6 @@ class GSM8KTask:
         self.data_dir: Path = resolve_data_dir(self.params.data_dir)
 
     # -- Task protocol -----------------------------------------------------------------------
-
-    def instances(self, split: Split) -> list[TaskInstance]:
-        """All instances of ``split`` (read on first use, then cached)."""
-        if split not in SPLITS:
-            raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
-        return list(self._splits[split])
-
-    def student_prompt(self, question: str) -> str:
-        """The question followed by the instruction to end with ``Answer: <final answer>``."""
-        return answers.answer_prompt(question)
-
-    def format_target(self, answer: str, rationale: str | None = None) -> str:
-        """Rationale lines (if given), then ``Answer: <answer>``: what :meth:`score` reads."""
-        return answers.format_answer_target(answer, rationale)
 
     def score(self, instance: TaskInstance, prediction: str) -> Score:
         """Extract the final answer and compare it numerically with the reference.

@@ -28,6 +28,7 @@ def strip_volatile(value: Any) -> Any:
 def test_smoke_run_writes_every_artefact(smoke_run: Path):
     run = RunDir(smoke_run)
     assert run.config_path.is_file() and run.checkpoints_path.is_file() and run.trace_path.is_file()
+    assert run.report_path.is_file()
     assert run.iterations_with_data() == [0, 1]
     for i in (0, 1):
         assert run.read_examples(i), f"no data for iteration {i}"
