@@ -52,7 +52,7 @@ from teachgraph.tracing.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
-APPEND = {"explored", "written", "failures", "evaluations", "rounds"}
+APPEND = {"explored", "written", "failures", "usage", "evaluations", "rounds"}
 
 
 def merge(state: dict[str, Any], update: dict[str, Any] | None) -> None:

@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from langchain_core.callbacks import get_usage_metadata_callback
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
@@ -63,23 +62,25 @@ def teacher(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, 
     """One teacher step as a subgraph; writes data/iter-N.jsonl and forest/iter-N.json."""
     ctx = runtime.context
     iteration = state.get("iteration", 0)
-    with get_usage_metadata_callback() as usage:
-        out = ctx.teacher_graph.invoke(
-            {
-                "iteration": iteration,
-                "evaluated": state.get("evaluated", []),
-                "forest": state.get("forest") or {},
-                "known_questions": state.get("known_questions", []),
-            },
-            context=ctx.teacher_context,
-        )
+    out = ctx.teacher_graph.invoke(
+        {
+            "iteration": iteration,
+            "evaluated": state.get("evaluated", []),
+            "forest": state.get("forest") or {},
+            "known_questions": state.get("known_questions", []),
+        },
+        context=ctx.teacher_context,
+    )
     examples = out.get("examples", [])
     ctx.run_dir.write_examples(iteration, examples)
     ctx.run_dir.write_forest(iteration, out.get("forest") or {})
     accepted = [ex for ex in examples if ex.accepted]
     reasons = Counter(ex.verdict.reason.value for ex in examples if ex.verdict and not ex.verdict.accepted)
-    tokens_in = sum(u.get("input_tokens", 0) for u in usage.usage_metadata.values())
-    tokens_out = sum(u.get("output_tokens", 0) for u in usage.usage_metadata.values())
+    # Token totals come from state (every call's usage is checkpointed with its node), so a
+    # resumed step counts the calls made before the crash too.
+    usage = out.get("usage") or []
+    tokens_in = sum(u.input_tokens for u in usage)
+    tokens_out = sum(u.output_tokens for u in usage)
     record = {
         "iteration": iteration,
         "written": len(examples),

@@ -77,6 +77,16 @@ class WritingJob(BaseModel):
     style_examples: list[TaskInstance] = Field(default_factory=list)
 
 
+class LLMUsage(BaseModel):
+    """Tokens of one LLM call, kept in state so totals survive a resume (a callback would only
+    count the calls made by the resumed process)."""
+
+    node: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
 class NodeFailure(BaseModel):
     """A step that could not do its job after its retries; recorded, and the graph goes on."""
 
@@ -106,6 +116,7 @@ class TeacherState(TypedDict, total=False):
     written: Annotated[list[TrainingExample], operator.add]
     examples: list[TrainingExample]
     failures: Annotated[list[NodeFailure], operator.add]
+    usage: Annotated[list[LLMUsage], operator.add]
 
 
 class TeacherInput(TypedDict, total=False):
@@ -124,6 +135,7 @@ class TeacherOutput(TypedDict, total=False):
     forest: dict[str, Any]
     failures: list[NodeFailure]
     actions: list[SkillAction]
+    usage: list[LLMUsage]
 
 
 @dataclass

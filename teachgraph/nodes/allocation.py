@@ -12,7 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from teachgraph.graphs.state import NodeFailure, TeacherContext, TeacherState
+from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext, TeacherState
 from teachgraph.nodes.data_writing import plan_jobs
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.nodes.policies import root_budgets, split_budget
@@ -80,6 +80,7 @@ def allocation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
     before = forest.copy()
     with_state = state.get("with_state", True)
     failures: list[NodeFailure] = []
+    usage: list[LLMUsage] = []
     mode = s.allocation if with_state else "uniform"
     quotas = root_budgets(forest, s.examples_per_iteration, with_state=with_state and mode != "uniform")
     reason = "error-weighted: weaker skills get more" if mode == "error_weighted" else "uniform split"
@@ -97,6 +98,7 @@ def allocation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
             messages(ALLOC_SYSTEM, ALLOC_USER.format(budget=s.examples_per_iteration, skills="\n".join(lines))),
             iteration=iteration,
         )
+        usage.append(answer.usage)
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]
             reason = "fallback to error-weighted (model failed)"
@@ -114,6 +116,7 @@ def allocation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
     trace(runtime, "decision", node="allocation", iteration=iteration, policy=mode, reason=reason, quotas=quotas)
     out = _finish(state, runtime, forest, before, "allocation", dict.fromkeys(quotas, "allocate"))
     out["failures"] = failures
+    out["usage"] = usage
     return out
 
 

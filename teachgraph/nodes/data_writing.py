@@ -18,7 +18,7 @@ from langgraph.types import Send
 from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import Provenance, RejectionReason, TaskInstance, TrainingExample, Verdict
-from teachgraph.graphs.state import NodeFailure, TeacherContext, TeacherState, WritingJob
+from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext, TeacherState, WritingJob
 from teachgraph.nodes.error_analysis import format_failure
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.skills import SkillForest
@@ -160,6 +160,7 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
     batch = ctx.settings.batch_size
     drafts: list[tuple[WrittenExample, str]] = []
     failures: list[NodeFailure] = []
+    usage: list[LLMUsage] = []
     planned_calls = math.ceil(job.quota / batch)
     for call in range(planned_calls + 1):  # the +1 is the single top-up
         missing = job.quota - len(drafts)
@@ -172,6 +173,7 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
         answer = ask(
             runtime, NODE, batch_schema(n), prompt, iteration=job.iteration, skill=skill, purpose="write examples"
         )
+        usage.append(answer.usage)
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]
             continue
@@ -225,4 +227,4 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
         over_quota=max(len(examples) - job.quota, 0),
         shortfall=shortfall,
     )
-    return {"written": examples, "failures": failures}
+    return {"written": examples, "failures": failures, "usage": usage}

@@ -59,12 +59,13 @@ def error_analysis(state: TeacherState, runtime: Runtime[TeacherContext]) -> dic
         SYSTEM,
         # Short aliases (q1, q2, ...) instead of long instance ids: fewer tokens to read and write.
         USER.format(
-            failures="\n".join(format_failure(e, f"q{n}") for n, e in enumerate(shown, 1)), max_groups=ctx.settings.max_skills
+            failures="\n".join(format_failure(e, f"q{n}") for n, e in enumerate(shown, 1)),
+            max_groups=ctx.settings.max_skills,
         ),
     )
     answer = ask(runtime, NODE, ErrorAnalysis, prompt, iteration=iteration)
     if answer.value is None:
-        return {"analysis": None, "failures": [answer.failure]}
+        return {"analysis": None, "failures": [answer.failure], "usage": [answer.usage]}
     by_alias = {f"q{n}": e.instance.id for n, e in enumerate(shown, 1)}
     by_alias |= {e.instance.id: e.instance.id for e in shown}  # a model that echoes real ids is fine too
     groups: list[ErrorGroup] = []
@@ -81,4 +82,4 @@ def error_analysis(state: TeacherState, runtime: Runtime[TeacherContext]) -> dic
         groups=[g.model_dump() for g in groups],
         failures_shown=len(shown),
     )
-    return {"analysis": ErrorAnalysis(groups=groups)}
+    return {"analysis": ErrorAnalysis(groups=groups), "usage": [answer.usage]}

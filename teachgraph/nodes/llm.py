@@ -14,7 +14,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
-from teachgraph.graphs.state import NodeFailure, TeacherContext
+from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
 from teachgraph.providers import structured_call
 from teachgraph.tracing.events import emit
 
@@ -28,6 +28,7 @@ class Answer(Generic[T]):
     value: T | None
     model: str
     failure: NodeFailure | None
+    usage: LLMUsage
 
 
 def messages(system: str, user: str) -> list[BaseMessage]:
@@ -94,7 +95,8 @@ def ask(
             skill=skill,
             error=failure.error,
         )
-    return Answer(value=result.value, model=model.label, failure=failure)
+    usage = LLMUsage(node=node, model=model.label, input_tokens=result.input_tokens, output_tokens=result.output_tokens)
+    return Answer(value=result.value, model=model.label, failure=failure, usage=usage)
 
 
 def trace(

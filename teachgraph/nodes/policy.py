@@ -15,7 +15,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel, Field
 
-from teachgraph.graphs.state import NodeFailure, SkillAction, TeacherContext, TeacherState
+from teachgraph.graphs.state import LLMUsage, NodeFailure, SkillAction, TeacherContext, TeacherState
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.nodes.policies import (
     Policy,
@@ -109,7 +109,7 @@ def _to_action(
 
 def llm_policy(
     forest: SkillForest, runtime: Runtime[TeacherContext], iteration: int
-) -> tuple[list[SkillAction], list[NodeFailure]]:
+) -> tuple[list[SkillAction], list[NodeFailure], list[LLMUsage]]:
     """Ask the policy model; fall back to the handwritten policy per skill it got wrong."""
     s = runtime.context.settings
     shares = root_budgets(forest, s.examples_per_iteration, with_state=True)
@@ -149,7 +149,7 @@ def llm_policy(
             fb = fallback[root]
             why = "model failed" if answer.value is None else "model gave no usable decision for this skill"
             actions.append(fb.model_copy(update={"reason": f"fallback to handwritten ({why}): {fb.reason}"}))
-    return actions, [answer.failure] if answer.failure else []
+    return actions, [answer.failure] if answer.failure else [], [answer.usage]
 
 
 def make_policy_node(custom: Policy | None = None) -> Callable[..., dict[str, Any]]:
@@ -160,6 +160,7 @@ def make_policy_node(custom: Policy | None = None) -> Callable[..., dict[str, An
         s, iteration = runtime.context.settings, state.get("iteration", 0)
         forest = SkillForest.from_data(state["forest"])
         with_state = state.get("with_state", True)
+        usage: list[LLMUsage] = []
         failures: list[NodeFailure] = []
         kwargs = dict(
             iteration=iteration,
@@ -171,7 +172,7 @@ def make_policy_node(custom: Policy | None = None) -> Callable[..., dict[str, An
         if custom is not None:
             actions, name = custom(forest, **kwargs), getattr(custom, "__name__", "custom")
         elif s.policy == "llm" and with_state:
-            actions, failures = llm_policy(forest, runtime, iteration)
+            actions, failures, usage = llm_policy(forest, runtime, iteration)
             name = "llm"
         elif s.policy == "random":
             actions, name = make_random_policy(s.seed)(forest, **kwargs), "random"
@@ -190,7 +191,7 @@ def make_policy_node(custom: Policy | None = None) -> Callable[..., dict[str, An
                 action=a.kind,
                 **a.model_dump(exclude={"skill", "kind"}),
             )
-        return {"actions": actions, "forest": forest.to_data(), "failures": failures}
+        return {"actions": actions, "forest": forest.to_data(), "failures": failures, "usage": usage}
 
     return policy
 

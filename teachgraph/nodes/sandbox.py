@@ -24,7 +24,17 @@ MAX_OUTPUT = 10_000
 # Teachers often call gcd() or sqrt() without importing them; a standard-library prelude keeps
 # those programs checkable instead of rejecting good examples for a missing import.
 PRELUDE = "import math\nfrom math import *\nfrom fractions import Fraction\n"
-COMPUTING_NODES = (ast.BinOp, ast.BoolOp, ast.Compare, ast.For, ast.While, ast.comprehension, ast.Subscript, ast.AugAssign, ast.Lambda)
+COMPUTING_NODES = (
+    ast.BinOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.For,
+    ast.While,
+    ast.comprehension,
+    ast.Subscript,
+    ast.AugAssign,
+    ast.Lambda,
+)
 
 
 def computes(code: str) -> bool:
@@ -39,7 +49,9 @@ def computes(code: str) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, COMPUTING_NODES):
             return True
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in ("print", "str", "int", "float")):
+        if isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Name) and node.func.id in ("print", "str", "int", "float")
+        ):
             return True
     return False
 

@@ -14,7 +14,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import NodeFailure, TeacherContext, TeacherState
+from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext, TeacherState
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.skills import SkillForest
 
@@ -67,9 +67,10 @@ def _gold_assign(forest: SkillForest, ctx: TeacherContext, pending: list[Evaluat
 
 def _llm_assign(
     forest: SkillForest, runtime: Runtime[TeacherContext], pending: list[EvaluatedInstance], iteration: int
-) -> tuple[list[NodeFailure], int]:
+) -> tuple[list[NodeFailure], int, list[LLMUsage]]:
     ctx = runtime.context
     failures: list[NodeFailure] = []
+    usage: list[LLMUsage] = []
     fallbacks = 0
     for start in range(0, len(pending), CHUNK):
         chunk = pending[start : start + CHUNK]
@@ -87,12 +88,15 @@ def _llm_assign(
             USER.format(
                 task=ctx.task.name,
                 # Short aliases instead of long ids: the model writes one per assignment.
-                questions="\n".join(f"[q{n}] {' '.join(e.instance.prompt.split())[:300]}" for n, e in enumerate(chunk, 1)),
+                questions="\n".join(
+                    f"[q{n}] {' '.join(e.instance.prompt.split())[:300]}" for n, e in enumerate(chunk, 1)
+                ),
                 existing=existing_text,
                 max_skills=max(room, 1) if not existing else ctx.settings.max_skills,
             ),
         )
         answer = ask(runtime, NODE, SkillInduction, prompt, iteration=iteration, purpose="induce+assign")
+        usage.append(answer.usage)
         name_to_path: dict[str, str] = {}
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]
@@ -103,7 +107,9 @@ def _llm_assign(
                     path = forest.add_skill(skill.name, description=skill.description, iteration=iteration)
                 if path is not None:
                     name_to_path[skill.name.strip().lower()] = path
-            by_alias = {f"q{n}": e.instance.id for n, e in enumerate(chunk, 1)} | {e.instance.id: e.instance.id for e in chunk}
+            by_alias = {f"q{n}": e.instance.id for n, e in enumerate(chunk, 1)} | {
+                e.instance.id: e.instance.id for e in chunk
+            }
             for a in answer.value.assignments:
                 path = name_to_path.get(a.skill.strip().lower()) or forest.find(a.skill)
                 iid = by_alias.get(a.id.strip().strip("[]"))
@@ -119,7 +125,7 @@ def _llm_assign(
                 )
                 forest.assign(e.instance.id, path)
                 fallbacks += 1
-    return failures, fallbacks
+    return failures, fallbacks, usage
 
 
 def skill_induction(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
@@ -129,6 +135,7 @@ def skill_induction(state: TeacherState, runtime: Runtime[TeacherContext]) -> di
     evaluated = state.get("evaluated", [])
     pending = [e for e in evaluated if e.instance.id not in forest.assignments]
     failures: list[NodeFailure] = []
+    usage: list[LLMUsage] = []
     fallbacks = 0
     source = "assigned earlier"
     if pending:
@@ -136,7 +143,7 @@ def skill_induction(state: TeacherState, runtime: Runtime[TeacherContext]) -> di
             _gold_assign(forest, ctx, pending)
             source = "gold labels"
         else:
-            failures, fallbacks = _llm_assign(forest, runtime, pending, iteration)
+            failures, fallbacks, usage = _llm_assign(forest, runtime, pending, iteration)
             source = "model"
     # Attach each instance's root skill so later nodes can pick errors per skill.
     root_of = {iid: path.split("/")[0] for iid, path in forest.assignments.items()}
@@ -163,4 +170,4 @@ def skill_induction(state: TeacherState, runtime: Runtime[TeacherContext]) -> di
         fallback_assignments=fallbacks,
         sizes={r: len(forest.instances_of(r)) for r in forest.roots()},
     )
-    return {"forest": forest.to_data(), "evaluated": evaluated, "failures": failures}
+    return {"forest": forest.to_data(), "evaluated": evaluated, "failures": failures, "usage": usage}

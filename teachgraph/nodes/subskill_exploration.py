@@ -12,7 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from teachgraph.graphs.state import ExploredSubskills, NodeFailure, SkillAction, TeacherContext
+from teachgraph.graphs.state import ExploredSubskills, LLMUsage, NodeFailure, SkillAction, TeacherContext
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.skills import SkillForest
 
@@ -45,7 +45,7 @@ def _key(name: str) -> str:
 
 
 def propose(
-    runtime: Runtime[TeacherContext], forest: SkillForest, action: SkillAction, iteration: int
+    runtime: Runtime[TeacherContext], forest: SkillForest, action: SkillAction, iteration: int, usage: list[LLMUsage]
 ) -> tuple[list[tuple[str, str]], list[NodeFailure]]:
     """Up to ``action.num_new`` distinct new subskills, asking at most twice."""
     node = forest.node(action.skill)
@@ -62,6 +62,7 @@ def propose(
             SYSTEM, USER.format(name=node.name, description=node.description, existing=existing, n=missing)
         )
         answer = ask(runtime, NODE, SubskillProposal, prompt, iteration=iteration, skill=action.skill)
+        usage.append(answer.usage)
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]
             continue
@@ -77,9 +78,9 @@ def subskill_exploration(state: dict[str, Any], runtime: Runtime[TeacherContext]
     """Handle one explore action (this node runs once per explored skill, via ``Send``)."""
     iteration = state.get("iteration", 0)
     forest = SkillForest.from_data(state["forest"])
-    results, failures = [], []
+    results, failures, usage = [], [], []
     for action in state["actions"]:
-        chosen, fails = propose(runtime, forest, action, iteration)
+        chosen, fails = propose(runtime, forest, action, iteration, usage)
         failures += fails
         shortfall = action.num_new - len(chosen)
         results.append(
@@ -96,4 +97,4 @@ def subskill_exploration(state: dict[str, Any], runtime: Runtime[TeacherContext]
             shortfall=shortfall,
             quota=action.new_quota,
         )
-    return {"explored": results, "failures": failures}
+    return {"explored": results, "failures": failures, "usage": usage}

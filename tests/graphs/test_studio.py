@@ -46,7 +46,7 @@ def test_xray_drawing_shows_the_teacher_subgraph(environment):
 
 def test_skill_tree_step_writes_accepted_examples(default_studio_config):
     out = studio.skill_tree.invoke({"iteration": 0})
-    assert set(out) <= {"examples", "forest", "failures", "actions"}
+    assert set(out) <= {"examples", "forest", "failures", "actions", "usage"}
     examples = out["examples"]
     accepted = [ex for ex in examples if ex.accepted]
     assert accepted, [ex.verdict for ex in examples]
