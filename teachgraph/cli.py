@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from teachgraph.errors import TeachgraphError
@@ -39,7 +40,8 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except TeachgraphError as err:
-            err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+            # escape: messages quote things like 'teachgraph[qwen]' that rich would eat as markup
+            err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/] — resume with: teachgraph run --resume DIR")
