@@ -7,8 +7,11 @@ One run measures, with the real student code paths (``HFStudent.train`` in its c
   seconds per optimizer step (first step reported apart: it page-faults the weights in) and
   training tokens/s (non-padding tokens through the model, prompts included);
 * evaluation: the same 32 prompts answered with ``generation_batch_size`` 16 and 1 (greedy,
-  ``max_new_tokens`` 32), after one warm-up call each; prompts/s, generated tokens/s, the
-  speed-up, and how many answers agree (left padding can change low-order bits).
+  ``max_new_tokens`` 32), with the adapter just trained loaded (unmerged LoRA, as in every
+  round after the first), after one warm-up call each; prompts/s, generated tokens/s, the
+  speed-up, and how many answers agree (left padding can change low-order bits);
+* a CPU calibration: fp32 2048x2048 matmul GFLOP/s with 1 and 2 threads, so that a reader can
+  tell a slow machine (or one shared with other jobs) from slow code.
 
     .venv/bin/python benchmarks/student_throughput.py             # 8 training steps
     .venv/bin/python benchmarks/student_throughput.py --steps 4
@@ -70,6 +73,24 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def matmul_gflops() -> dict[str, float]:
+    """fp32 2048x2048 matmul throughput with 1 and 2 torch threads (a CPU calibration)."""
+    import torch
+
+    before = torch.get_num_threads()
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    out: dict[str, float] = {}
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        a @ b  # warm-up
+        start, n = time.perf_counter(), 5
+        for _ in range(n):
+            a @ b
+        out[f"{threads}_threads"] = round(2 * 2048**3 * n / (time.perf_counter() - start) / 1e9, 1)
+    torch.set_num_threads(before)
+    return out
+
+
 def time_predict(student: HFStudent, prompts: list[str]) -> dict[str, Any]:
     """Warm-up call, then one timed call over all prompts."""
     student.predict(prompts[:2])  # loads the model, first-call allocations
@@ -104,9 +125,9 @@ def main() -> None:
     student = build_student(config)
     assert isinstance(student, HFStudent)
     print(f"base checkpoint: {student.base_dir}", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        result = student.train(train_pairs, Path(tmp) / "adapter")
-        record = json.loads((result.adapter_dir / "train_result.json").read_text())
+    tmp = tempfile.TemporaryDirectory()
+    result = student.train(train_pairs, Path(tmp.name) / "adapter")
+    record = json.loads((result.adapter_dir / "train_result.json").read_text())
     steps, tokens = record["step_seconds"], record["step_tokens"]
     later, later_tokens = (steps[1:], tokens[1:]) if len(steps) > 1 else (steps, tokens)
     training = {
@@ -127,11 +148,14 @@ def main() -> None:
     }
 
     # --- evaluation: batched vs one prompt at a time, same prompts, same process ---
+    student.load_adapter(result.adapter_dir)
     batched = time_predict(student, eval_prompts)
     single_student = build_student(config.model_copy(update={"generation_batch_size": 1}))
     assert isinstance(single_student, HFStudent)
+    single_student.load_adapter(result.adapter_dir)
     single = time_predict(single_student, eval_prompts)
     agree = sum(a == b for a, b in zip(batched.pop("answers"), single.pop("answers"), strict=True))
+    tmp.cleanup()
 
     import torch
     import transformers
@@ -156,6 +180,7 @@ def main() -> None:
             "torch": torch.__version__,
             "transformers": transformers.__version__,
             "parent_torch_threads": torch.get_num_threads(),
+            "matmul_gflops": matmul_gflops(),
             "load_average_before": load_before,
             "load_average_after": load_average(),
         },
@@ -174,7 +199,8 @@ def main() -> None:
         f"{t['train_tokens_per_s_after_first']} train tokens/s "
         f"(whole train() call {t['train_call_wall_s']} s)"
     )
-    print(f"\nEvaluation, {len(eval_prompts)} prompts, greedy, max_new_tokens {config.max_new_tokens}")
+    n, most = len(eval_prompts), config.max_new_tokens
+    print(f"\nEvaluation (trained adapter loaded), {n} prompts, greedy, max_new_tokens {most}")
     print(f"  {'':16}{'batch 16':>12}{'batch 1':>12}")
     for key, label in [
         ("seconds", "seconds"),
@@ -184,6 +210,7 @@ def main() -> None:
         print(f"  {label:16}{batched[key]:>12}{single[key]:>12}")
     print(f"  speed-up of batching: {report['evaluation']['speedup']}x; identical answers {agree}/{len(eval_prompts)}")
     print(f"  load average before {load_before}, after {report['machine']['load_average_after']}")
+    print(f"  matmul calibration (GFLOP/s): {report['machine']['matmul_gflops']}")
     print(f"\nwrote {args.out}")
 
 

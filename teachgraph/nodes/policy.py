@@ -70,8 +70,8 @@ class PolicyDecision(BaseModel):
 def describe_skill(forest: SkillForest, root: str, share: int) -> str:
     """The history the LLM policy sees for one skill."""
     node = forest.node(root)
-    acc = [f"{p.value:.2f}@{p.iteration}" for p in node.accuracy_history if p.split == "validation"]
-    lines = [f"Skill {node.name!r} (share {share}): validation accuracy history {', '.join(acc) or 'unknown'}"]
+    acc = [f"iteration {p.iteration}: {p.value:.0%}" for p in node.accuracy_history if p.split == "validation"]
+    lines = [f"Skill {node.name!r} (share {share}): student accuracy {'; '.join(acc) or 'not measured yet'}"]
     for leaf in working_leaves(forest, root):
         if leaf == root:
             lines.append("  (no subskills yet)")
