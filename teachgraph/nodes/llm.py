@@ -52,28 +52,18 @@ def ask(
     """
     ctx = runtime.context
     model = ctx.models.for_node(node)
+    where = {"node": node, "iteration": iteration, "skill": skill}
+    purpose = purpose or schema.__name__
     # Announce the call: a local model can take a minute, and a silent terminal looks hung.
-    emit(
-        runtime.stream_writer,
-        "llm_start",
-        node=node,
-        iteration=iteration,
-        run_id=ctx.run_id,
-        skill=skill,
-        model=model.label,
-        purpose=purpose or schema.__name__,
-    )
+    trace(runtime, "llm_start", **where, model=model.label, purpose=purpose)
     result = structured_call(model, schema, prompt, max_attempts=ctx.settings.max_attempts)
     prompt_text = "\n".join(str(m.content) for m in prompt)
-    emit(
-        runtime.stream_writer,
+    trace(
+        runtime,
         "llm_call",
-        node=node,
-        iteration=iteration,
-        run_id=ctx.run_id,
-        skill=skill,
+        **where,
         model=result.model or model.label,
-        purpose=purpose or schema.__name__,
+        purpose=purpose,
         ok=result.value is not None,
         error=result.error,
         attempts=result.attempts,
@@ -86,15 +76,7 @@ def ask(
     failure = None
     if result.value is None:
         failure = NodeFailure(node=node, iteration=iteration, error=result.error or "no output", skill=skill)
-        emit(
-            runtime.stream_writer,
-            "failure",
-            node=node,
-            iteration=iteration,
-            run_id=ctx.run_id,
-            skill=skill,
-            error=failure.error,
-        )
+        trace(runtime, "failure", **where, error=failure.error)
     usage = LLMUsage(node=node, model=model.label, input_tokens=result.input_tokens, output_tokens=result.output_tokens)
     return Answer(value=result.value, model=model.label, failure=failure, usage=usage)
 
