@@ -125,12 +125,7 @@ def run_episode(
         else:
             inputs = {"iteration": 0, "forest": {}, "known_questions": [], "accepted_total": 0, "adapter": None}
         start = time.perf_counter()
-        for mode, chunk in _stream(graph, inputs, thread, ctx):
-            if mode == "custom" and isinstance(chunk, dict) and "teachgraph_event" in chunk:
-                event = chunk["teachgraph_event"]
-                run_dir.append_event(event)
-                if on_event:
-                    on_event(event)
+        _drive(graph, inputs, thread, ctx, on_event)
         metrics = run_dir.read_metrics()
         metrics["wall_seconds_this_session"] = round(time.perf_counter() - start, 2)
         if metrics.get("stop_reason"):
@@ -140,13 +135,16 @@ def run_episode(
         conn.close()
 
 
-def _stream(graph: Any, inputs: Any, thread: dict[str, Any], ctx: EpisodeContext):
-    """Yield (mode, chunk) pairs from the episode, flattening subgraph namespaces."""
-    for item in graph.stream(
+def _drive(graph: Any, inputs: Any, thread: dict[str, Any], ctx: EpisodeContext, on_event: EventSink | None) -> None:
+    """Stream the episode (subgraphs included), appending every trace event to trace.jsonl."""
+    for _namespace, mode, chunk in graph.stream(
         inputs, thread, context=ctx, stream_mode=["custom", "updates"], subgraphs=True, durability="sync"
     ):
-        _namespace, mode, chunk = item
-        yield mode, chunk
+        if mode == "custom" and isinstance(chunk, dict) and "teachgraph_event" in chunk:
+            event = chunk["teachgraph_event"]
+            ctx.run_dir.append_event(event)
+            if on_event:
+                on_event(event)
 
 
 def start_run(
@@ -225,11 +223,7 @@ def fork_run(
                 break
         if target is None:
             raise TeachgraphError(f"run {src.root} has no checkpoint before the teacher step of iteration {iteration}")
-        for mode, chunk in _stream(graph, None, thread_config(target), ctx):
-            if mode == "custom" and isinstance(chunk, dict) and "teachgraph_event" in chunk:
-                dst.append_event(chunk["teachgraph_event"])
-                if on_event:
-                    on_event(chunk["teachgraph_event"])
+        _drive(graph, None, thread_config(target), ctx, on_event)
         write_report(dst.root)
         return dst.read_metrics()
     finally:
