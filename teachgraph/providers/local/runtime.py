@@ -9,6 +9,8 @@ anyway).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import threading
@@ -88,6 +90,19 @@ def unload_all() -> None:
     """Drop every cached ``Llama`` (frees their memory once no chat model references them)."""
     with _LLAMAS_LOCK:
         _LLAMAS.clear()
+
+
+def _close_all() -> None:
+    # Close models while the interpreter is intact: llama-cpp-python's __del__ at shutdown
+    # otherwise prints "Exception ignored ... 'NoneType' object is not callable".
+    with _LLAMAS_LOCK:
+        for llm, _lock in _LLAMAS.values():
+            with contextlib.suppress(Exception):
+                llm.close()
+        _LLAMAS.clear()
+
+
+atexit.register(_close_all)
 
 
 def _content_text(message: BaseMessage) -> str:
