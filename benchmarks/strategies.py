@@ -89,7 +89,6 @@ def run_strategy(base: RunConfig, name: str, out_root: Path, student: Any) -> di
         resume = run_dir.exists() and run_dir.checkpoints_path.is_file()
         print(f"[{name}] {'resuming' if resume else 'running'} -> {out}", flush=True)
         metrics = run_episode(config, out, resume=resume, student=student, teacher_graph=graph, on_event=_printer(name))
-    wall = sum(json.loads(line).get("wall", 0) for line in []) or None
     rounds = metrics.get("rounds", [])
     evals = metrics.get("evaluations", [])
     return {
@@ -103,7 +102,7 @@ def run_strategy(base: RunConfig, name: str, out_root: Path, student: Any) -> di
         "teacher_input_tokens": sum(r["teacher_input_tokens"] for r in rounds),
         "teacher_output_tokens": sum(r["teacher_output_tokens"] for r in rounds),
         "teacher_output_tokens_per_iteration": [r["teacher_output_tokens"] for r in rounds],
-        "wall_seconds": _wall_seconds(run_dir) or wall,
+        "wall_seconds": _wall_seconds(run_dir),
     }
 
 

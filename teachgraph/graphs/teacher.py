@@ -16,6 +16,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+from teachgraph.errors import UnknownNameError
 from teachgraph.graphs.state import TeacherContext, TeacherInput, TeacherOutput, TeacherState
 from teachgraph.nodes.allocation import allocation, open_ended_targets, rebalance
 from teachgraph.nodes.data_writing import data_writing, fan_out_jobs
@@ -25,8 +26,6 @@ from teachgraph.nodes.policy import make_policy_node, route_after_policy
 from teachgraph.nodes.skill_induction import skill_induction
 from teachgraph.nodes.subskill_exploration import subskill_exploration
 from teachgraph.nodes.validation import validation
-
-TeacherGraph = StateGraph  # StateGraph[TeacherState, TeacherContext, TeacherInput, TeacherOutput]
 
 
 def make_observe(with_state: bool) -> Callable[[TeacherState], dict[str, Any]]:
@@ -133,8 +132,6 @@ BUILDERS: dict[str, Callable[..., StateGraph]] = {
 
 def build_teacher(environment: str, *, with_state: bool = True, **kwargs: Any) -> StateGraph:
     """The builder for ``environment`` (``open_ended``, ``skill_list`` or ``skill_tree``)."""
-    from teachgraph.errors import UnknownNameError
-
     if environment not in BUILDERS:
         raise UnknownNameError("environment", environment, list(BUILDERS))
     return BUILDERS[environment](with_state=with_state, **kwargs)

@@ -105,9 +105,7 @@ def _api_key(spec: ModelSpec, default_env: str | None) -> str | None:
     if spec.api_key_env:
         value = os.environ.get(spec.api_key_env)
         if not value:
-            raise ProviderError(
-                f"model {spec.label} reads its API key from ${spec.api_key_env}, which is not set"
-            )
+            raise ProviderError(f"model {spec.label} reads its API key from ${spec.api_key_env}, which is not set")
         return value
     return os.environ.get(default_env) if default_env else None
 
@@ -137,8 +135,7 @@ def _resolve_init_chat_model(spec: ModelSpec) -> BaseChatModel:
         kwargs["api_key"] = "not-needed"
     elif key_env and not spec.base_url:
         raise ProviderError(
-            f"model {spec.label} needs an API key: set {key_env} "
-            "(or name another variable with api_key_env)"
+            f"model {spec.label} needs an API key: set {key_env} (or name another variable with api_key_env)"
         )
     secrets = (key,) if key else ()
     try:
@@ -146,9 +143,7 @@ def _resolve_init_chat_model(spec: ModelSpec) -> BaseChatModel:
     except ImportError as err:
         package = _integration_package(spec.provider)
         hint = f"pip install {package}" if package else redact(str(err), secrets)
-        raise ProviderError(
-            f"model {spec.label} needs the {package or 'provider'} package: {hint}"
-        ) from None
+        raise ProviderError(f"model {spec.label} needs the {package or 'provider'} package: {hint}") from None
     except Exception as err:
         raise ProviderError(
             f"could not create model {spec.label}: {redact(describe_exception(err), secrets)}"
@@ -207,14 +202,10 @@ def _resolve_local_server(spec: ModelSpec) -> BaseChatModel:
 
     info = get_local_model(spec.model)
     server = shared_server(prepare(spec.model), alias=spec.model, n_ctx=info.n_ctx)
-    return server.chat_model(
-        temperature=spec.temperature, max_tokens=spec.max_tokens, timeout_s=spec.timeout_s
-    )
+    return server.chat_model(temperature=spec.temperature, max_tokens=spec.max_tokens, timeout_s=spec.timeout_s)
 
 
-def resolve_model(
-    spec: ModelSpec | str | Mapping[str, Any], *, node: str | None = None
-) -> ResolvedModel:
+def resolve_model(spec: ModelSpec | str | Mapping[str, Any], *, node: str | None = None) -> ResolvedModel:
     """Create the chat model for ``spec``.
 
     ``node`` selects the response list of a ``scripted:`` script. Raises :class:`ProviderError`
@@ -246,9 +237,7 @@ def _override_spec(chat_model: BaseChatModel) -> ModelSpec:
     if script:
         return ModelSpec(raw=f"scripted:{script}", provider="scripted", model=str(script))
     name = str(
-        getattr(chat_model, "model_name", None)
-        or getattr(chat_model, "model", None)
-        or type(chat_model).__name__
+        getattr(chat_model, "model_name", None) or getattr(chat_model, "model", None) or type(chat_model).__name__
     )
     provider = getattr(chat_model, "_llm_type", "override")
     return ModelSpec(raw=f"{provider}:{name}", provider=str(provider), model=name)
@@ -285,8 +274,7 @@ class ModelRouter:
         for node, chat_model in (overrides or {}).items():
             if not isinstance(chat_model, BaseChatModel):
                 raise ConfigError(
-                    f"override for node {node!r} must be a BaseChatModel, "
-                    f"got {type(chat_model).__name__}"
+                    f"override for node {node!r} must be a BaseChatModel, got {type(chat_model).__name__}"
                 )
             self._overrides[node] = chat_model
         self._cache: dict[tuple[ModelSpec, str | None], ResolvedModel] = {}
@@ -302,9 +290,7 @@ class ModelRouter:
         if override is None and node not in self._specs:
             override = self._overrides.get("default")
         if override is not None:
-            return ResolvedModel(
-                _override_spec(override), override, structured_method_for_model(override)
-            )
+            return ResolvedModel(_override_spec(override), override, structured_method_for_model(override))
         spec = self.spec_for(node)
         key = (spec, node if spec.provider == "scripted" else None)
         # One lock for all resolution: creating a local model may assemble 1.1 GB or start a

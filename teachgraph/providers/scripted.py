@@ -35,11 +35,12 @@ from typing import Any, Literal
 import yaml
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatResult
 from pydantic import Field, PrivateAttr
 
 from teachgraph.errors import ConfigError
+from teachgraph.providers.results import chat_result
 
 ScriptMode = Literal["sequence", "cycle", "hash"]
 Response = str | Callable[[list[BaseMessage]], str] | BaseException
@@ -131,20 +132,9 @@ class ScriptedChatModel(BaseChatModel):
             text = json.dumps(text)
         input_tokens = estimate_tokens(prompt_text(messages))
         output_tokens = estimate_tokens(text)
-        message = AIMessage(
-            content=text,
-            usage_metadata={
-                "input_tokens": input_tokens,
-                "output_tokens": output_tokens,
-                "total_tokens": input_tokens + output_tokens,
-            },
-            response_metadata={
-                "model_name": self.script_name,
-                "script_index": index,
-                "tokens_estimated": True,
-            },
+        return chat_result(
+            text, input_tokens, output_tokens, model_name=self.script_name, script_index=index, tokens_estimated=True
         )
-        return ChatResult(generations=[ChatGeneration(message=message)])
 
     @classmethod
     def from_yaml(cls, path: str | Path, *, node: str | None = None) -> ScriptedChatModel:
@@ -195,9 +185,7 @@ def load_script(path: Path) -> tuple[ScriptMode, dict[str, list[Response]]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
-        raise ConfigError(
-            f"script file {path} is not valid YAML: {' '.join(str(err).split())}"
-        ) from None
+        raise ConfigError(f"script file {path} is not valid YAML: {' '.join(str(err).split())}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"script file {path} must be a mapping of node name -> list of responses")
     mode = data.pop("mode", "sequence")

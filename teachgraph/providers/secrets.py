@@ -15,9 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 _USERINFO_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
 # Shapes of common API keys (OpenAI/Anthropic ``sk-...``, HF ``hf_...``, bearer headers), for
 # keys that never passed through an environment variable we know about.
-_KEY_SHAPES_RE = re.compile(
-    r"\b(?:sk-[A-Za-z0-9_\-]{6,}|hf_[A-Za-z0-9]{10,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})"
-)
+_KEY_SHAPES_RE = re.compile(r"\b(?:sk-[A-Za-z0-9_\-]{6,}|hf_[A-Za-z0-9]{10,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})")
 # Environment variables whose values are treated as secrets wherever they appear.
 _SECRET_ENV_RE = re.compile(r"(API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.I)
 _MIN_SECRET_LEN = 6  # shorter values ("1", "no") would redact ordinary words
@@ -38,9 +36,7 @@ def strip_userinfo(url: str) -> str:
 
 def _secret_env_values() -> list[str]:
     values = [
-        value
-        for name, value in os.environ.items()
-        if _SECRET_ENV_RE.search(name) and len(value) >= _MIN_SECRET_LEN
+        value for name, value in os.environ.items() if _SECRET_ENV_RE.search(name) and len(value) >= _MIN_SECRET_LEN
     ]
     # Longest first so a key that contains another key is removed whole.
     return sorted(set(values), key=len, reverse=True)

@@ -116,10 +116,7 @@ class ModelSpec(BaseModel):
             return cls._parse_mapping(spec)
         if isinstance(spec, str):
             return cls._parse_string(spec)
-        raise ConfigError(
-            "a model spec must be a string or a mapping with a 'spec' key, "
-            f"got {type(spec).__name__}"
-        )
+        raise ConfigError(f"a model spec must be a string or a mapping with a 'spec' key, got {type(spec).__name__}")
 
     @classmethod
     def _parse_mapping(cls, data: Mapping[str, Any]) -> ModelSpec:
@@ -131,8 +128,7 @@ class ModelSpec(BaseModel):
         unknown = sorted(str(k) for k in data if k != "spec" and k not in _DICT_KEYS)
         if unknown:
             raise ConfigError(
-                f"unknown option(s) {unknown} for model {_safe(data['spec'])!r}; "
-                f"allowed: {', '.join(_DICT_KEYS)}"
+                f"unknown option(s) {unknown} for model {_safe(data['spec'])!r}; allowed: {', '.join(_DICT_KEYS)}"
             )
         base = cls._parse_string(data["spec"])
         options = {k: data[k] for k in _DICT_KEYS if k in data}
@@ -148,21 +144,15 @@ class ModelSpec(BaseModel):
         try:
             return cls(**fields)
         except ValidationError as err:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
-            )
-            raise ConfigError(
-                f"invalid model {_safe(fields.get('raw', '?'))!r}: {problems}"
-            ) from None
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+            raise ConfigError(f"invalid model {_safe(fields.get('raw', '?'))!r}: {problems}") from None
 
     @classmethod
     def _parse_string(cls, text: str) -> ModelSpec:
         raw = text.strip()
         provider_part, sep, rest = raw.partition(":")
         if not sep or not provider_part.strip() or not rest.strip():
-            raise ConfigError(
-                f"model spec {_safe(raw)!r} must look like PROVIDER:MODEL, e.g. {_EXAMPLES}"
-            )
+            raise ConfigError(f"model spec {_safe(raw)!r} must look like PROVIDER:MODEL, e.g. {_EXAMPLES}")
         provider = _canonical_provider(provider_part)
         rest = rest.strip()
 
@@ -171,24 +161,17 @@ class ModelSpec(BaseModel):
             url, model = url.strip(), model.strip()
             if not hash_sep or not url or not model:
                 raise ConfigError(
-                    f"model spec {_safe(raw)!r} must look like "
-                    "'openai-compatible:http://HOST:PORT/v1#MODEL_NAME'"
+                    f"model spec {_safe(raw)!r} must look like 'openai-compatible:http://HOST:PORT/v1#MODEL_NAME'"
                 )
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ConfigError(
-                    f"model spec {_safe(raw)!r}: {strip_userinfo(url)!r} is not an http(s) URL"
-                )
-            return cls._build(
-                {"raw": raw, "provider": provider, "model": model, "base_url": url.rstrip("/")}
-            )
+                raise ConfigError(f"model spec {_safe(raw)!r}: {strip_userinfo(url)!r} is not an http(s) URL")
+            return cls._build({"raw": raw, "provider": provider, "model": model, "base_url": url.rstrip("/")})
 
         if provider in ("local", "local-server"):
             known = local_model_names()
             if rest not in known:
-                raise ConfigError(
-                    f"unknown local model {rest!r} in {_safe(raw)!r}; known: {', '.join(known)}"
-                )
+                raise ConfigError(f"unknown local model {rest!r} in {_safe(raw)!r}; known: {', '.join(known)}")
             return cls._build({"raw": raw, "provider": provider, "model": rest})
 
         if provider == "scripted":

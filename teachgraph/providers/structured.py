@@ -144,11 +144,7 @@ def _raw_text(message: AIMessage | None) -> str:
 
 def _with_instructions(messages: list[BaseMessage], instructions: str) -> list[BaseMessage]:
     """Append format instructions to the last user message (or as a new one)."""
-    if (
-        messages
-        and isinstance(messages[-1], HumanMessage)
-        and isinstance(messages[-1].content, str)
-    ):
+    if messages and isinstance(messages[-1], HumanMessage) and isinstance(messages[-1].content, str):
         last = messages[-1]
         return [
             *messages[:-1],
@@ -180,9 +176,7 @@ def _repair_message(error: str, method: str, truncated: bool) -> HumanMessage:
 
 
 def _run_native(model: ResolvedModel, schema: type[T], messages: list[BaseMessage]) -> _Attempt:
-    runnable = model.chat_model.with_structured_output(
-        schema, method=model.structured_method, include_raw=True
-    )
+    runnable = model.chat_model.with_structured_output(schema, method=model.structured_method, include_raw=True)
     out = runnable.invoke(messages)
     raw_message = out.get("raw") if isinstance(out, dict) else None
     message = raw_message if isinstance(raw_message, AIMessage) else None
@@ -196,9 +190,7 @@ def _run_native(model: ResolvedModel, schema: type[T], messages: list[BaseMessag
         except ValidationError as err:
             parsing_error = err
     if isinstance(parsing_error, ValidationError):
-        error = (
-            f"output does not match {schema.__name__}: {describe_validation_error(parsing_error)}"
-        )
+        error = f"output does not match {schema.__name__}: {describe_validation_error(parsing_error)}"
     elif parsing_error is not None:
         error = f"output could not be parsed: {describe_exception(parsing_error, 300)}"
     elif not raw.strip():
@@ -231,9 +223,7 @@ def grammar_schema(schema: type[BaseModel]) -> dict[str, Any]:
 def _run_text(model: ResolvedModel, schema: type[T], messages: list[BaseMessage]) -> _Attempt:
     runnable: Any = model.chat_model
     if model.structured_method == "json_object":
-        runnable = runnable.bind(
-            response_format={"type": "json_object", "schema": grammar_schema(schema)}
-        )
+        runnable = runnable.bind(response_format={"type": "json_object", "schema": grammar_schema(schema)})
     reply = runnable.invoke(messages)
     message = reply if isinstance(reply, AIMessage) else None
     raw = _raw_text(message) if message is not None else str(getattr(reply, "content", reply))

@@ -307,12 +307,7 @@ class ArithmeticTask(MathTask):
         """
         extracted = answers.extract_answer(prediction)
         if extracted is None:
-            return Score(
-                correct=False,
-                score=0.0,
-                extracted_answer=None,
-                feedback="no final answer found; end with a line 'Answer: <final answer>'",
-            )
+            return self.no_answer()
         generator = self._generator_of(instance)
         spec = ARITHMETIC_SKILLS[generator]
         entry = {

@@ -156,12 +156,7 @@ class GSM8KTask(MathTask):
         """
         extracted = answers.extract_answer(prediction)
         if extracted is None:
-            return Score(
-                correct=False,
-                score=0.0,
-                extracted_answer=None,
-                feedback="no final answer found; end with a line 'Answer: <number>'",
-            )
+            return self.no_answer("number")
         correct = self.answers_equal(extracted, instance.answer)
         return Score(
             correct=correct,

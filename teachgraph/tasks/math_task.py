@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from teachgraph.domain import SPLITS, Split, TaskInstance
+from teachgraph.domain import SPLITS, Score, Split, TaskInstance
 from teachgraph.tasks import answers
 
 
@@ -28,3 +28,13 @@ class MathTask:
     def format_target(self, answer: str, rationale: str | None = None) -> str:
         """Rationale lines (if given), then ``Answer: <answer>``: what ``score`` reads."""
         return answers.format_answer_target(answer, rationale)
+
+    @staticmethod
+    def no_answer(form: str = "final answer") -> Score:
+        """The score of a prediction with no extractable final answer, saying how to give one."""
+        return Score(
+            correct=False,
+            score=0.0,
+            extracted_answer=None,
+            feedback=f"no final answer found; end with a line 'Answer: <{form}>'",
+        )

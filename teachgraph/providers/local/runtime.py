@@ -25,10 +25,11 @@ from langchain_core.messages import (
     HumanMessage,
     SystemMessage,
 )
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.outputs import ChatResult
 from pydantic import Field
 
 from teachgraph.errors import MissingDependencyError
+from teachgraph.providers.results import chat_result
 
 
 def require_llama_cpp() -> Any:
@@ -200,16 +201,6 @@ class LocalLlamaChatModel(BaseChatModel):
         usage = completion.get("usage") or {}
         input_tokens = int(usage.get("prompt_tokens", 0))
         output_tokens = int(usage.get("completion_tokens", 0))
-        message = AIMessage(
-            content=text,
-            usage_metadata={
-                "input_tokens": input_tokens,
-                "output_tokens": output_tokens,
-                "total_tokens": input_tokens + output_tokens,
-            },
-            response_metadata={
-                "model_name": self.model_name,
-                "finish_reason": choice.get("finish_reason"),
-            },
+        return chat_result(
+            text, input_tokens, output_tokens, model_name=self.model_name, finish_reason=choice.get("finish_reason")
         )
-        return ChatResult(generations=[ChatGeneration(message=message)])

@@ -150,8 +150,7 @@ class LlamaServer:
         tail = self._log_tail()
         self.stop()
         raise ProviderError(
-            f"llama.cpp server for {self.alias!r} did not answer within "
-            f"{self.startup_timeout_s:.0f} s: {tail}"
+            f"llama.cpp server for {self.alias!r} did not answer within {self.startup_timeout_s:.0f} s: {tail}"
         )
 
     def stop(self) -> None:
