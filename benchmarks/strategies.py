@@ -21,6 +21,7 @@ import platform
 import shutil
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +40,16 @@ RESULTS = Path(__file__).parent / "results"
 CONFIG = Path(__file__).parent / "strategies.yaml"
 
 STRATEGIES: dict[str, dict[str, Any] | None] = {
+    # Baselines first, then the headline pair (skill-tree with state vs the no-state teacher), so
+    # an interrupted comparison still has the figures the targets are about.
     "no_training": None,
     "random_data": {"environment": "skill_list", "with_state": False},  # teacher graph replaced below
-    "open_ended": {"environment": "open_ended", "with_state": True},
-    "open_ended_no_state": {"environment": "open_ended", "with_state": False},
-    "skill_list": {"environment": "skill_list", "with_state": True},
-    "skill_tree_llm": {"environment": "skill_tree", "with_state": True, "policy": "llm"},
-    "skill_tree_handwritten": {"environment": "skill_tree", "with_state": True, "policy": "alternating"},
     "skill_tree_bandit": {"environment": "skill_tree", "with_state": True, "policy": "bandit"},
+    "open_ended_no_state": {"environment": "open_ended", "with_state": False},
+    "open_ended": {"environment": "open_ended", "with_state": True},
+    "skill_list": {"environment": "skill_list", "with_state": True},
+    "skill_tree_handwritten": {"environment": "skill_tree", "with_state": True, "policy": "alternating"},
+    "skill_tree_llm": {"environment": "skill_tree", "with_state": True, "policy": "llm"},
 }
 
 
@@ -67,10 +70,11 @@ def run_strategy(base: RunConfig, name: str, out_root: Path, student: Any) -> di
         per_skill: dict[str, list[bool]] = {}
         for e in evaluated:
             per_skill.setdefault(e.instance.gold_skill or "all", []).append(e.correct)
+        skill_acc = {k: sum(v) / len(v) for k, v in sorted(per_skill.items())}
         return {
             "strategy": name,
             "test_accuracy_per_iteration": [acc],
-            "test_accuracy_per_skill": [{k: sum(v) / len(v) for k, v in sorted(per_skill.items())}],
+            "test_accuracy_per_skill": [skill_acc],
             "validation_accuracy_per_iteration": [],
             "written_examples": 0,
             "validated_examples": 0,
@@ -78,6 +82,18 @@ def run_strategy(base: RunConfig, name: str, out_root: Path, student: Any) -> di
             "teacher_output_tokens": 0,
             "teacher_output_tokens_per_iteration": [],
             "wall_seconds": round(time.perf_counter() - start, 1),
+            "per_iteration": [
+                {
+                    "iteration": 0,
+                    "test_accuracy": acc,
+                    "test_accuracy_per_skill": skill_acc,
+                    "written": 0,
+                    "validated": 0,
+                    "teacher_input_tokens": 0,
+                    "teacher_output_tokens": 0,
+                    "wall_seconds": round(time.perf_counter() - start, 1),
+                }
+            ],
         }
     config = strategy_config(base, name, STRATEGIES[name] or {})
     graph = random_data_graph() if name == "random_data" else None
@@ -103,7 +119,39 @@ def run_strategy(base: RunConfig, name: str, out_root: Path, student: Any) -> di
         "teacher_output_tokens": sum(r["teacher_output_tokens"] for r in rounds),
         "teacher_output_tokens_per_iteration": [r["teacher_output_tokens"] for r in rounds],
         "wall_seconds": _wall_seconds(run_dir),
+        "per_iteration": _per_iteration(metrics, run_dir),
     }
+
+
+def _per_iteration(metrics: dict[str, Any], run_dir: RunDir) -> list[dict[str, Any]]:
+    """One row per iteration k: the test result after k training rounds, and the cost of getting there.
+
+    Row 0 is the initial evaluation; row k (k >= 1) carries round k-1's writing (the data trained
+    on before evaluation k) and the wall time since the previous evaluation.
+    """
+    events = run_dir.read_events()
+    marks = [e.ts for e in events if e.kind == "iteration"]
+    rounds = {r["iteration"]: r for r in metrics.get("rounds", [])}
+    rows = []
+    for e in metrics.get("evaluations", []):
+        k = e["iteration"]
+        r = rounds.get(k - 1, {})
+        start = marks[k - 1] if k >= 1 and k - 1 < len(marks) else (events[0].ts if events else None)
+        end = marks[k] if k < len(marks) else None
+        rows.append(
+            {
+                "iteration": k,
+                "test_accuracy": e.get("test", {}).get("accuracy"),
+                "test_accuracy_per_skill": e.get("test", {}).get("per_skill", {}),
+                "validation_accuracy": e.get("validation", {}).get("accuracy"),
+                "written": r.get("written", 0),
+                "validated": r.get("accepted", 0),
+                "teacher_input_tokens": r.get("teacher_input_tokens", 0),
+                "teacher_output_tokens": r.get("teacher_output_tokens", 0),
+                "wall_seconds": round(end - start, 1) if start is not None and end is not None else None,
+            }
+        )
+    return rows
 
 
 def _sum_dicts(dicts: Any) -> dict[str, int]:
@@ -158,20 +206,70 @@ def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, confi
         f"Student: {config.student.model}; teacher: {config.teacher.models.get('default')}; task: {config.task.name} {config.task.params}; "
         f"{config.loop.iterations} iterations x {config.teacher.examples_per_iteration} examples.",
         "",
-        "| strategy | test acc. per iteration | final | gain vs untrained | validated / written | teacher out tokens | wall s |",
+        "| strategy | test acc. per iteration | final | gain vs untrained | validated / written | teacher tokens in / out | wall s |",
         "|---|---|---|---|---|---|---|",
     ]
+    n_test = _test_items(config)
     for r in records:
         accs = r["test_accuracy_per_iteration"]
         final = accs[-1] if accs else float("nan")
         gain = f"{100 * (final - base):+.1f} pts" if base is not None else "-"
         lines.append(
             f"| {r['strategy']} | {' → '.join(f'{a:.3f}' for a in accs)} | {final:.3f} | {gain} | "
-            f"{r['validated_examples']} / {r['written_examples']} | {r['teacher_output_tokens']} | {r['wall_seconds']} |"
+            f"{r['validated_examples']} / {r['written_examples']} | {r['teacher_input_tokens']} / "
+            f"{r['teacher_output_tokens']} | {r['wall_seconds']} |"
         )
+    skills = sorted({k for r in records for k in (r["test_accuracy_per_skill"] or [{}])[-1]})
+    lines += [
+        "",
+        "Final held-out accuracy per gold skill:",
+        "",
+        "| strategy | " + " | ".join(skills) + " |",
+        "|---|" + "---|" * len(skills),
+    ]
+    for r in records:
+        last = (r["test_accuracy_per_skill"] or [{}])[-1]
+        lines.append(f"| {r['strategy']} | " + " | ".join(f"{last.get(k, float('nan')):.2f}" for k in skills) + " |")
+    lines += ["", *_target_lines(records, base, n_test)]
     (RESULTS / "strategies.md").write_text("\n".join(lines) + "\n")
     _plot(records)
     print("\n".join(lines))
+
+
+def _test_items(config: RunConfig) -> int:
+    return int(config.task.params.get("test_size", 0)) or len(load_task(config.task).instances("test"))
+
+
+def _target_lines(records: list[dict[str, Any]], base: float | None, n_test: int) -> list[str]:
+    """The issue's targets, computed from this run, with the noise level they sit in."""
+    finals = {r["strategy"]: r["test_accuracy_per_iteration"][-1] for r in records if r["test_accuracy_per_iteration"]}
+    if base is None or n_test == 0:
+        return []
+    # Two accuracies on the same n items: the standard error of their difference is at most
+    # sqrt(2 * 0.25 / n) (unpaired, worst case p = 0.5); a quoted gain smaller than 2 SE is noise.
+    se = (0.5 / n_test) ** 0.5
+    out = [
+        f"Noise: {n_test} test items, one item = {100 / n_test:.1f} pts; 2 SE of a difference of two "
+        f"accuracies is up to {200 * se:.1f} pts.",
+        "",
+        "| target | measured |",
+        "|---|---|",
+    ]
+    no_state = finals.get("open_ended_no_state")
+    for name in ("skill_tree_llm", "skill_tree_handwritten", "skill_tree_bandit"):
+        if name not in finals:
+            continue
+        gain = finals[name] - base
+        ratio = "n/a"
+        if no_state is not None:
+            ns_gain = no_state - base
+            ratio = f"{gain / ns_gain:.2f}×" if ns_gain > 0 else f"n/a (no-state gain {100 * ns_gain:+.1f} pts)"
+        verdict = "met" if gain >= 0.10 else "not met"
+        if abs(gain) < 2 * se:
+            verdict += ", within noise"
+        out.append(f"| {name}: ≥ +10 pts over untrained | {100 * gain:+.1f} pts ({verdict}) |")
+        out.append(f"| {name}: ≥ 1.5× the no-state teacher's gain | {ratio} |")
+    return out
 
 
 def _mem_gib() -> int:
@@ -226,8 +324,16 @@ def main() -> None:
         for n in names:
             shutil.rmtree(out_root / n, ignore_errors=True)
     student = build_student(config.student)  # one student object: the base model loads once
-    records = [run_strategy(config, n, out_root, student) for n in names]
+    records, failed = [], []
+    for name in names:
+        try:
+            records.append(run_strategy(config, name, out_root, student))
+        except Exception:  # one broken strategy must not cost the hours the others took
+            traceback.print_exc()
+            failed.append(name)
     write_outputs(records, args, config)
+    if failed:
+        sys.exit(f"strategies failed (rerun to resume them): {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -98,4 +98,6 @@ class Progress:
         if metrics.get("stop_reason"):
             self.console.print(f"stopped: {metrics['stop_reason']}")
         if out is not None:
-            self.console.print(f"run directory: [bold]{out}[/]  (report: {out}/report.html; decisions: teachgraph trace {out})")
+            self.console.print(
+                f"run directory: [bold]{out}[/]  (report: {out}/report.html; decisions: teachgraph trace {out})"
+            )

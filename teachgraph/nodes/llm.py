@@ -70,6 +70,7 @@ def ask(
         input_tokens=result.input_tokens,
         output_tokens=result.output_tokens,
         latency_s=round(result.latency_s, 3),
+        queued_s=round(result.queued_s, 3),
         prompt_sha256=hashlib.sha256(prompt_text.encode()).hexdigest()[:16],
         response=(result.raw or "")[:4000],
     )

@@ -44,7 +44,9 @@ class StructuredResult(Generic[T]):
     ``value`` is the validated object, or ``None`` with ``error`` set (one line). ``raw`` is the
     text of the last reply (tool-call arguments as JSON for tool calls). Token counts are summed
     over attempts; ``tokens_estimated`` is True when some attempt's provider reported no usage
-    and ~4 characters/token was assumed instead. ``latency_s`` is wall time for all attempts.
+    and ~4 characters/token was assumed instead. ``latency_s`` is wall time for all attempts;
+    ``queued_s`` is the part of it spent waiting for a model that serves one call at a time (the
+    embedded llama.cpp models report it).
     """
 
     value: T | None
@@ -57,6 +59,7 @@ class StructuredResult(Generic[T]):
     model: str
     method: str = ""
     tokens_estimated: bool = False
+    queued_s: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -296,6 +299,7 @@ def structured_call(
     started = time.perf_counter()
     input_tokens = output_tokens = 0
     estimated = False
+    queued_s = 0.0
     error: str | None = None
     raw: str | None = None
     attempts = 0
@@ -314,6 +318,8 @@ def structured_call(
         input_tokens += used_in
         output_tokens += used_out
         estimated = estimated or was_estimated
+        if outcome.message is not None:
+            queued_s += float(outcome.message.response_metadata.get("queued_s", 0.0))
         raw = outcome.raw
         if outcome.value is not None:
             return StructuredResult(
@@ -327,6 +333,7 @@ def structured_call(
                 model=model.label,
                 method=method,
                 tokens_estimated=estimated,
+                queued_s=queued_s,
             )
         error = outcome.error or "invalid reply"
         truncated = _was_truncated(outcome.message)
@@ -351,4 +358,5 @@ def structured_call(
         model=model.label,
         method=method,
         tokens_estimated=estimated,
+        queued_s=queued_s,
     )

@@ -80,17 +80,11 @@ def diff_forests(before: SkillForest, after: SkillForest) -> ForestDiff:
             continue
         old, new = before.graph.nodes[path], after.graph.nodes[path]
         # Deep copies so the diff never aliases lists that live inside either forest's graph.
-        attrs = {
-            a: (copy.deepcopy(old[a]), copy.deepcopy(new[a])) for a in _COMPARED if old[a] != new[a]
-        }
+        attrs = {a: (copy.deepcopy(old[a]), copy.deepcopy(new[a])) for a in _COMPARED if old[a] != new[a]}
         if attrs:
             changed[path] = attrs
     added_attributes = {
-        p: {
-            a: copy.deepcopy(after.graph.nodes[p][a])
-            for a in _COMPARED
-            if after.graph.nodes[p][a] != _DEFAULTS[a]
-        }
+        p: {a: copy.deepcopy(after.graph.nodes[p][a]) for a in _COMPARED if after.graph.nodes[p][a] != _DEFAULTS[a]}
         for p in added
     }
     reassigned: dict[str, tuple[str | None, str | None]] = {}

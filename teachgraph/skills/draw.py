@@ -111,9 +111,7 @@ def draw_forest(
         # per skill, and a warning per box would flood the run's log.
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         sizes, parts = _measure(fig, canvas, names, stats)
-        layout = tree_layout(
-            forest.roots(), {p: forest.children(p) for p in nodes}, sizes, style=style
-        )
+        layout = tree_layout(forest.roots(), {p: forest.children(p) for p in nodes}, sizes, style=style)
 
         top = MARGIN + (TITLE_HEIGHT if title else 0.0)
         width = max(layout.width + 2 * MARGIN, MIN_WIDTH)
@@ -197,9 +195,7 @@ def _measure(
     return sizes, parts
 
 
-def _legend(
-    fig: Figure, ax: Axes, cmap: Colormap, norm: Normalize, width: float, height: float
-) -> None:
+def _legend(fig: Figure, ax: Axes, cmap: Colormap, norm: Normalize, width: float, height: float) -> None:
     """Colour scale, the grey "not measured" swatch and the "quota > 0" border, at the bottom."""
     bar_w, bar_h = 2.6, 0.13
     left = (width - bar_w - 2.9) / 2

@@ -160,10 +160,7 @@ class SkillForest:
             yield from self._preorder(root)
 
     def __repr__(self) -> str:
-        return (
-            f"<SkillForest: {len(self)} skills, {len(self.roots())} roots, "
-            f"{len(self.assignments)} assignments>"
-        )
+        return f"<SkillForest: {len(self)} skills, {len(self.roots())} roots, {len(self.assignments)} assignments>"
 
     def roots(self) -> list[str]:
         """Top-level skills, in creation order."""
@@ -258,9 +255,7 @@ class SkillForest:
             rejected_total=attrs["rejected_total"] + rejected,
         )
 
-    def record_accuracy(
-        self, path: str, *, iteration: int, split: str, value: float, n: int
-    ) -> None:
+    def record_accuracy(self, path: str, *, iteration: int, split: str, value: float, n: int) -> None:
         """Record the student's accuracy on ``path`` measured at ``iteration`` on ``split``.
 
         Recording the same ``(iteration, split)`` again replaces the earlier point in place, so
@@ -272,9 +267,7 @@ class SkillForest:
         """
         self._require(path)
         point = AccuracyPoint(iteration=iteration, split=split, value=value, n=n)  # type: ignore[arg-type]
-        history = [
-            AccuracyPoint.model_validate(p) for p in self.graph.nodes[path]["accuracy_history"]
-        ]
+        history = [AccuracyPoint.model_validate(p) for p in self.graph.nodes[path]["accuracy_history"]]
         for i, old in enumerate(history):
             if (old.iteration, old.split) == (point.iteration, point.split):
                 history[i] = point
@@ -351,9 +344,7 @@ class SkillForest:
             parents = list(graph.predecessors(path))
             expected = path.rpartition(SEPARATOR)[0] or None
             if parents != ([expected] if expected is not None else []):
-                raise ValueError(
-                    f"skill {path!r} has parents {parents}, but its path says {expected!r}"
-                )
+                raise ValueError(f"skill {path!r} has parents {parents}, but its path says {expected!r}")
         if not isinstance(assignments, dict):
             raise ValueError("'assignments' must map instance ids to skill paths")
         for instance_id, path in assignments.items():

@@ -53,12 +53,7 @@ class Box:
 
     def overlaps(self, other: Box) -> bool:
         """True when the interiors intersect (touching edges do not count)."""
-        return (
-            self.x < other.right
-            and other.x < self.right
-            and self.y < other.bottom
-            and other.y < self.bottom
-        )
+        return self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
 
 
 @dataclass(frozen=True)
@@ -145,10 +140,7 @@ def _pack_bands(trees: Sequence[tuple[float, float]], style: LayoutStyle) -> lis
     }
     for k in range(2, n + 1):
         for j in range(k, n + 1):
-            options = (
-                (max(best[k - 1, i][0], span(i, j)), [*best[k - 1, i][1], (i, j)])
-                for i in range(k - 1, j)
-            )
+            options = ((max(best[k - 1, i][0], span(i, j)), [*best[k - 1, i][1], (i, j)]) for i in range(k - 1, j))
             best[k, j] = min(options, key=lambda o: o[0])
 
     splits = [best[k, n][1] for k in range(1, n + 1)]
@@ -247,9 +239,7 @@ def _band_layout(
                 cw, ch = sizes[child]
                 box = boxes[child] = Box(lefts[child], y, cw, ch)
                 y = box.bottom + style.stack_gap
-                edges.append(
-                    (node, child, ((trunk, parent.bottom), (trunk, box.cy), (box.x, box.cy)))
-                )
+                edges.append((node, child, ((trunk, parent.bottom), (trunk, box.cy), (box.x, box.cy))))
         elif kids(node):
             mid = row_top[row_of[node] + 1] - style.v_gap / 2
             for child in kids(node):

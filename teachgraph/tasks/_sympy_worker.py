@@ -18,9 +18,7 @@ from typing import Any
 
 # Names an answer may use. Anything else multi-letter is refused before ``parse_expr`` (which
 # calls ``eval``): student and teacher output is untrusted text.
-ALLOWED_NAMES = frozenset(
-    {"sqrt", "pi", "oo", "exp", "log", "ln", "sin", "cos", "tan", "Abs", "abs"}
-)
+ALLOWED_NAMES = frozenset({"sqrt", "pi", "oo", "exp", "log", "ln", "sin", "cos", "tan", "Abs", "abs"})
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _SAFE_CHARS_RE = re.compile(r"^[0-9A-Za-z_+\-*/^().,\s]*$")
 

@@ -155,11 +155,7 @@ def _is_bare_answer(text: str) -> bool:
         return bool(parsed.items) and all(parse_number(x) is not None for x in parsed.items)
     # A symbolic expression such as "2x+3" or "sqrt(2)/2": digits/operators/known names only.
     plain = _to_sympy_syntax(norm)
-    return (
-        plain is not None
-        and any(c.isdigit() for c in plain)
-        and _sympy_worker.is_safe_expression(plain)
-    )
+    return plain is not None and any(c.isdigit() for c in plain) and _sympy_worker.is_safe_expression(plain)
 
 
 def find_boxed(text: str) -> str | None:
@@ -279,9 +275,7 @@ _SIMPLE_SYMBOLS = {
 }
 # The lookahead keeps "\le" from matching inside "\leq" and "\pi" inside "\pitchfork".
 _SIMPLE_SYMBOLS_RE = re.compile(
-    "(?:"
-    + "|".join(re.escape(k) for k in sorted(_SIMPLE_SYMBOLS, key=len, reverse=True))
-    + r")(?![A-Za-z])"
+    "(?:" + "|".join(re.escape(k) for k in sorted(_SIMPLE_SYMBOLS, key=len, reverse=True)) + r")(?![A-Za-z])"
 )
 _UNICODE = {
     "\u2212": "-",  # minus sign
@@ -386,10 +380,7 @@ _MIXED_RE = re.compile(r"([+-]?)(\d+)\s+(\d+)\s*/\s*(\d+)")
 _PAREN_NUMBER_RE = re.compile(r"\(\s*([+-]?\d+(?:\.\d+)?)\s*\)")
 _CURRENCY_RE = re.compile(r"[$€£¥₹]|\b(?:USD|EUR|GBP|Rs\.?)(?=\s*\d)")
 # Units that may be glued to a number ("5cm", "3h", "2nd"); other glued letters ("5x") are algebra.
-_UNIT_WORDS = (
-    "m cm mm km g kg mg lb lbs oz ft in s sec secs min mins h hr hrs l ml mph kmh kph "
-    "st nd rd th am pm"
-)
+_UNIT_WORDS = "m cm mm km g kg mg lb lbs oz ft in s sec secs min mins h hr hrs l ml mph kmh kph st nd rd th am pm"
 _UNITS = frozenset(_UNIT_WORDS.split())
 # A number, then words; digits in the words only as a final exponent ("cm^2"), so that
 # "2 apples and 3 pears" is a sentence, not the answer 2.
@@ -738,10 +729,7 @@ def _is_words(normalized: str) -> bool:
     """Prose such as ``"yes"`` or ``"north east"``, as opposed to ``"x"`` or ``"pi"``."""
     if not _TEXT_ONLY_RE.fullmatch(normalized):
         return False
-    return any(
-        len(w) > 1 and w not in _sympy_worker.ALLOWED_NAMES
-        for w in re.findall(r"[A-Za-z]+", normalized)
-    )
+    return any(len(w) > 1 and w not in _sympy_worker.ALLOWED_NAMES for w in re.findall(r"[A-Za-z]+", normalized))
 
 
 def _numbers_close(a: Fraction, b: Fraction, rel_tol: float) -> bool:

@@ -69,9 +69,7 @@ def _skill(
     easy: dict[str, Any],
     medium: dict[str, Any],
 ) -> ArithmeticSkill:
-    return ArithmeticSkill(
-        generator, description, kind, {"easy": easy, "medium": medium, "hard": {}}
-    )
+    return ArithmeticSkill(generator, description, kind, {"easy": easy, "medium": medium, "hard": {}})
 
 
 #: The skills this family offers, in their default order. Easy presets keep numbers small enough
@@ -211,10 +209,7 @@ class ArithmeticParams(TaskParams):
             raise ValueError(f"choose at least one skill from: {', '.join(ARITHMETIC_SKILLS)}")
         unknown = [s for s in skills if s not in ARITHMETIC_SKILLS]
         if unknown:
-            raise ValueError(
-                f"unknown skill(s) {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(ARITHMETIC_SKILLS)}"
-            )
+            raise ValueError(f"unknown skill(s) {', '.join(map(repr, unknown))}; known: {', '.join(ARITHMETIC_SKILLS)}")
         if len(set(skills)) != len(skills):
             raise ValueError("skills must not repeat")
         return skills
@@ -223,9 +218,7 @@ class ArithmeticParams(TaskParams):
     def _knobs_for_chosen_skills(self) -> ArithmeticParams:
         stray = [k for k in self.knobs if k not in self.skills]
         if stray:
-            raise ValueError(
-                f"knobs given for skill(s) not in skills: {', '.join(map(repr, stray))}"
-            )
+            raise ValueError(f"knobs given for skill(s) not in skills: {', '.join(map(repr, stray))}")
         return self
 
 
@@ -285,9 +278,7 @@ class ArithmeticTask(MathTask):
                 reasoning-gym rejects.
         """
         self.params: ArithmeticParams = validate_params(ArithmeticParams, params, FAMILY)
-        self._settings: dict[str, dict[str, Any]] = {
-            g: self._resolve_settings(g) for g in self.params.skills
-        }
+        self._settings: dict[str, dict[str, Any]] = {g: self._resolve_settings(g) for g in self.params.skills}
         self._scorers: dict[str, ProceduralDataset] = {}
         # Build each generator once now, so bad knobs fail at load time, not mid-run.
         for generator in self.params.skills:
@@ -349,9 +340,7 @@ class ArithmeticTask(MathTask):
     def gold_skills(self) -> list[GoldSkill]:
         """One skill per chosen generator, named like the instances' ``gold_skill``."""
         return [
-            GoldSkill(
-                name=ARITHMETIC_SKILLS[g].gold_skill, description=ARITHMETIC_SKILLS[g].description
-            )
+            GoldSkill(name=ARITHMETIC_SKILLS[g].gold_skill, description=ARITHMETIC_SKILLS[g].description)
             for g in self.params.skills
         ]
 
@@ -390,9 +379,7 @@ class ArithmeticTask(MathTask):
     def _make_dataset(self, generator: str, *, seed: int, size: int) -> ProceduralDataset:
         from reasoning_gym import create_dataset
 
-        settings = self._settings.get(generator) or dict(
-            ARITHMETIC_SKILLS[generator].presets[self.params.difficulty]
-        )
+        settings = self._settings.get(generator) or dict(ARITHMETIC_SKILLS[generator].presets[self.params.difficulty])
         try:
             return create_dataset(generator, seed=seed, size=size, **settings)
         except (AssertionError, TypeError, ValueError) as err:
@@ -450,17 +437,13 @@ class ArithmeticTask(MathTask):
 
     def _generate_split(self, split: Split, size: int, seen: set[str]) -> list[TaskInstance]:
         skills = self.params.skills
-        per_skill = [
-            size // len(skills) + (1 if k < size % len(skills) else 0) for k in range(len(skills))
-        ]
+        per_skill = [size // len(skills) + (1 if k < size % len(skills) else 0) for k in range(len(skills))]
         result: list[TaskInstance] = []
         for generator, count in zip(skills, per_skill, strict=True):
             result.extend(self._generate_skill(split, generator, count, seen))
         return result
 
-    def _generate_skill(
-        self, split: Split, generator: str, count: int, seen: set[str]
-    ) -> list[TaskInstance]:
+    def _generate_skill(self, split: Split, generator: str, count: int, seen: set[str]) -> list[TaskInstance]:
         if count == 0:
             return []
         seed = _derived_seed(self.params.seed, split, generator)

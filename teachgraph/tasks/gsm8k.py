@@ -200,9 +200,7 @@ class GSM8KTask(MathTask):
         test_rows = _read_jsonl(self.data_dir / "test.jsonl")
         p = self.params
         test_count = len(test_rows) if p.test_size is None else min(p.test_size, len(test_rows))
-        test = [
-            self._instance("test", i, r, "test.jsonl") for i, r in enumerate(test_rows[:test_count])
-        ]
+        test = [self._instance("test", i, r, "test.jsonl") for i, r in enumerate(test_rows[:test_count])]
         # Train lines eligible for train/validation: not a question of the test file (the whole
         # file, not just the used prefix: matching text is contamination whatever test_size is)
         # and not a repeat of an earlier train question.
@@ -219,13 +217,7 @@ class GSM8KTask(MathTask):
                 f"train items; choose a smaller validation_size"
             )
         val_lines = sorted(random.Random(p.seed).sample(eligible, p.validation_size))
-        validation = [
-            self._instance("validation", i, train_rows[i], "train.jsonl") for i in val_lines
-        ]
+        validation = [self._instance("validation", i, train_rows[i], "train.jsonl") for i in val_lines]
         chosen = set(val_lines)
-        train = [
-            self._instance("train", i, train_rows[i], "train.jsonl")
-            for i in eligible
-            if i not in chosen
-        ]
+        train = [self._instance("train", i, train_rows[i], "train.jsonl") for i in eligible if i not in chosen]
         return {"train": train, "validation": validation, "test": test}

@@ -51,6 +51,5 @@ def validate_params(model: type[P], raw: P | Mapping[str, object] | None, family
     except ValidationError as err:
         valid = ", ".join(model.model_fields)
         raise ConfigError(
-            f"invalid params for task {family!r}: {format_validation_error(err)} "
-            f"(valid params: {valid})"
+            f"invalid params for task {family!r}: {format_validation_error(err)} (valid params: {valid})"
         ) from None

@@ -97,22 +97,19 @@ def load_task(config: TaskConfig | Mapping[str, Any] | str) -> Task:
     elif not isinstance(config, TaskConfig):
         if not isinstance(config, Mapping):
             raise ConfigError(
-                f"task config must be a name or a mapping with 'name' and 'params', "
-                f"got {type(config).__name__}"
+                f"task config must be a name or a mapping with 'name' and 'params', got {type(config).__name__}"
             )
         # TaskConfig itself ignores unknown keys; a typo such as "parms" must not drop params.
         stray = sorted(str(k) for k in config if k not in TaskConfig.model_fields)
         if stray:
             raise ConfigError(
-                f"invalid task config: unknown key(s) {', '.join(stray)} "
-                f"(expected {{name: <task>, params: {{...}}}})"
+                f"invalid task config: unknown key(s) {', '.join(stray)} (expected {{name: <task>, params: {{...}}}})"
             )
         try:
             config = TaskConfig.model_validate(dict(config))
         except ValidationError as err:
             raise ConfigError(
-                f"invalid task config: {format_validation_error(err)} "
-                f"(expected {{name: <task>, params: {{...}}}})"
+                f"invalid task config: {format_validation_error(err)} (expected {{name: <task>, params: {{...}}}})"
             ) from None
     family = _FAMILIES.get(config.name)
     if family is None:

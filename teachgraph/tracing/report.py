@@ -737,7 +737,10 @@ def _llm_section(data: RunData) -> _Html:
         groups[(e.node, str(e.data.get("model") or "?"))].append(e)
 
     def row(label: tuple[str, str], events: list[TraceEvent]) -> list[Any]:
-        latencies = [float(x) for e in events if isinstance(x := e.data.get("latency_s"), int | float)]
+        timed = [e for e in events if isinstance(e.data.get("latency_s"), int | float)]
+        # Model time excludes waiting for a serialised local model; the wait is shown apart.
+        model_s = [float(e.data["latency_s"]) - _num(e.data.get("queued_s")) for e in timed]
+        queued_s = [_num(e.data.get("queued_s")) for e in timed]
         ok = sum(1 for e in events if e.data.get("ok"))
         return [
             *label,
@@ -745,7 +748,8 @@ def _llm_section(data: RunData) -> _Html:
             f"{ok / len(events):.0%}",
             f"{sum(_num(e.data.get('input_tokens')) for e in events):,}",
             f"{sum(_num(e.data.get('output_tokens')) for e in events):,}",
-            f"{sum(latencies) / len(latencies):.2f}" if latencies else "",
+            f"{sum(model_s) / len(model_s):.2f}" if model_s else "",
+            f"{sum(queued_s) / len(queued_s):.2f}" if queued_s else "",
         ]
 
     rows = [row(k, v) for k, v in sorted(groups.items())]
@@ -753,9 +757,9 @@ def _llm_section(data: RunData) -> _Html:
     total = [_Html(f"<strong>{_cell(c)}</strong>") for c in total]
     return _Html(
         _table(
-            ["node", "model", "calls", "ok", "input tokens", "output tokens", "mean latency (s)"],
+            ["node", "model", "calls", "ok", "input tokens", "output tokens", "mean model time (s)", "mean queued (s)"],
             [*rows, total],
-            numeric={2, 3, 4, 5, 6},
+            numeric={2, 3, 4, 5, 6, 7},
         )
     )
 

@@ -19,7 +19,8 @@ def describe(event: TraceEvent) -> str:
     d = event.data
     if event.kind == "llm_call":
         status = "ok" if d.get("ok") else f"FAILED: {d.get('error')}"
-        return f"{d.get('model')} {d.get('purpose', '')}: {status}; {d.get('input_tokens')} in / {d.get('output_tokens')} out tokens, {d.get('latency_s')} s, {d.get('attempts')} attempt(s)"
+        queued = f" ({d['queued_s']} s of it queued)" if d.get("queued_s") else ""
+        return f"{d.get('model')} {d.get('purpose', '')}: {status}; {d.get('input_tokens')} in / {d.get('output_tokens')} out tokens, {d.get('latency_s')} s{queued}, {d.get('attempts')} attempt(s)"
     if event.kind == "decision":
         extra = ""
         if d.get("action") == "explore":

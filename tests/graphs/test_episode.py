@@ -14,7 +14,7 @@ from typing import Any
 from teachgraph.tracing.rundir import RunDir
 from tests.conftest import ROOT, SMOKE, cli
 
-VOLATILE = {"seconds", "wall_seconds_this_session", "run_id", "latency_s"}
+VOLATILE = {"seconds", "wall_seconds_this_session", "run_id", "latency_s", "queued_s"}
 
 
 def strip_volatile(value: Any) -> Any:

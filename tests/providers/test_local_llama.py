@@ -59,6 +59,7 @@ def test_real_structured_call_returns_valid_object() -> None:
     # real token counts from llama.cpp, not estimates
     assert not result.tokens_estimated
     assert result.input_tokens > 20 and 0 < result.output_tokens <= 48 * result.attempts
+    assert 0 <= result.queued_s < result.latency_s
 
 
 def test_max_tokens_is_honoured() -> None:
@@ -86,11 +87,14 @@ def test_llama_object_is_loaded_once_per_process() -> None:
 def test_concurrent_calls_are_serialised_safely() -> None:
     model = LocalLlamaChatModel(model_name=SMOLLM, model_path=str(prepare(SMOLLM)), max_tokens=8)
     replies: list[str] = []
+    queued: list[float] = []
     errors: list[BaseException] = []
 
     def call(i: int) -> None:
         try:
-            replies.append(str(model.invoke([HumanMessage(f"Count to {i}.")]).content))
+            reply = model.invoke([HumanMessage(f"Count to {i}.")])
+            replies.append(str(reply.content))
+            queued.append(reply.response_metadata["queued_s"])
         except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
 
@@ -100,6 +104,8 @@ def test_concurrent_calls_are_serialised_safely() -> None:
     for t in threads:
         t.join(timeout=60)
     assert not errors and len(replies) == 3
+    # Three calls on one model: the later ones waited for the earlier, and say so.
+    assert sum(q > 0 for q in queued) >= 2
 
 
 def test_llama_server_honours_max_tokens_and_json_object() -> None:

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -194,7 +195,11 @@ class LocalLlamaChatModel(BaseChatModel):
         }
         if kwargs.get("response_format") is not None:
             request["response_format"] = kwargs["response_format"]
+        waiting = time.perf_counter()
         with lock:
+            # Concurrent branches (data_writing fan-out) queue here; the time is reported apart
+            # so a trace's latency is not mistaken for model speed.
+            queued_s = time.perf_counter() - waiting
             completion = llm.create_chat_completion(**request)
         choice = completion["choices"][0]
         text = choice["message"].get("content") or ""
@@ -202,5 +207,10 @@ class LocalLlamaChatModel(BaseChatModel):
         input_tokens = int(usage.get("prompt_tokens", 0))
         output_tokens = int(usage.get("completion_tokens", 0))
         return chat_result(
-            text, input_tokens, output_tokens, model_name=self.model_name, finish_reason=choice.get("finish_reason")
+            text,
+            input_tokens,
+            output_tokens,
+            model_name=self.model_name,
+            finish_reason=choice.get("finish_reason"),
+            queued_s=round(queued_s, 3),
         )
