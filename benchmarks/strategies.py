@@ -15,10 +15,12 @@ strategies are reused, unfinished ones resumed), then the comparison is written 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import time
 import traceback
@@ -193,6 +195,7 @@ def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, confi
     payload = {
         "command": command,
         "machine": machine,
+        "commit": _commit(),
         "config": config.model_dump(mode="json", exclude={"presets"}),
         "strategies": records,
     }
@@ -203,6 +206,7 @@ def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, confi
         "",
         f"Command: `{command}`  ",
         f"Machine: {machine}  ",
+        f"Commit: {payload['commit']}  ",
         f"Student: {config.student.model}; teacher: {config.teacher.models.get('default')}; task: {config.task.name} {config.task.params}; "
         f"{config.loop.iterations} iterations x {config.teacher.examples_per_iteration} examples.",
         "",
@@ -270,6 +274,17 @@ def _target_lines(records: list[dict[str, Any]], base: float | None, n_test: int
         out.append(f"| {name}: ≥ +10 pts over untrained | {100 * gain:+.1f} pts ({verdict}) |")
         out.append(f"| {name}: ≥ 1.5× the no-state teacher's gain | {ratio} |")
     return out
+
+
+def _commit() -> str | None:
+    """The checkout the comparison was written from ("-dirty" with uncommitted changes)."""
+    try:
+        run = functools.partial(subprocess.run, cwd=ROOT, capture_output=True, text=True, check=True)
+        head = run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
+        dirty = run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("-dirty" if dirty else "")
 
 
 def _mem_gib() -> int:

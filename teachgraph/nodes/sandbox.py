@@ -80,6 +80,7 @@ def _limits(memory_mb: int, cpu_s: int) -> None:
 
 def run_program(code: str, *, timeout_s: float = 5.0, memory_mb: int = 512) -> ProgramResult:
     """Run ``code`` and capture its stdout; never raises for anything the program does."""
+    cpu_limit_s = int(timeout_s) + 1
     with tempfile.TemporaryDirectory(prefix="tg-sandbox-") as workdir:
         path = os.path.join(workdir, "solution.py")
         with open(path, "w") as f:
@@ -93,7 +94,7 @@ def run_program(code: str, *, timeout_s: float = 5.0, memory_mb: int = 512) -> P
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,  # its own process group, so a timeout kills children too
-                preexec_fn=lambda: _limits(memory_mb, int(timeout_s) + 1),
+                preexec_fn=lambda: _limits(memory_mb, cpu_limit_s),
             )
         except OSError as err:
             return ProgramResult(ok=False, output="", error=f"could not start: {err}")
@@ -107,7 +108,12 @@ def run_program(code: str, *, timeout_s: float = 5.0, memory_mb: int = 512) -> P
         if proc.returncode != 0:
             tail = err.decode("utf-8", "replace").strip().splitlines()
             reason = tail[-1] if tail else f"exit code {proc.returncode}"
-            if proc.returncode < 0:
+            if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+                # We only SIGKILL on the wall-clock timeout (handled above); this is the kernel's
+                # RLIMIT_CPU, which wins the race when the machine is so busy that the wall-clock
+                # check wakes late. Same verdict either way: the program ran too long.
+                reason = f"timed out: used its {cpu_limit_s} s CPU time limit"
+            elif proc.returncode < 0:
                 reason = f"killed by signal {-proc.returncode} ({reason})"
             return ProgramResult(ok=False, output=stdout, error=reason[:300])
         return ProgramResult(ok=True, output=stdout)

@@ -22,6 +22,14 @@ def test_infinite_loop_times_out():
     assert not result.ok and "timed out" in result.error
 
 
+def test_cpu_limit_reads_as_a_timeout():
+    # On a busy machine the kernel's CPU limit can kill a spinning program before the wall-clock
+    # check wakes; the verdict must say "timed out", not "killed by signal 9".
+    code = "import resource\nresource.setrlimit(resource.RLIMIT_CPU, (1, 1))\nwhile True:\n    pass"
+    result = run_program(code, timeout_s=20)
+    assert not result.ok and "timed out" in result.error and "CPU" in result.error
+
+
 def test_environment_is_not_inherited(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-should-not-leak")
     result = run_program("import os\nprint(os.environ.get('OPENAI_API_KEY', 'absent'))")

@@ -195,7 +195,11 @@ def test_planted_validation_item_is_rejected_by_decontamination(task, evaluated)
     test_item = task.instances("test")[3]
     batch = {
         "examples": [
-            {"question": planted.prompt, "answer": planted.answer, "program": f"print(str({planted.answer!r}).strip())"},
+            {
+                "question": planted.prompt,
+                "answer": planted.answer,
+                "program": f"print(str({planted.answer!r}).strip())",
+            },
             {
                 "question": f"Please solve: {test_item.prompt}",
                 "answer": test_item.answer,

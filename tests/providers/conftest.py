@@ -85,9 +85,7 @@ def fake_openai_server() -> Iterator[FakeOpenAIServer]:
                 state.requests.append(body)
                 state.headers.append({k.lower(): v for k, v in self.headers.items()})
                 status, reply = (
-                    state.replies.pop(0)
-                    if state.replies
-                    else (500, {"error": {"message": "no scripted reply left"}})
+                    state.replies.pop(0) if state.replies else (500, {"error": {"message": "no scripted reply left"}})
                 )
             data = json.dumps(reply).encode()
             self.send_response(status)

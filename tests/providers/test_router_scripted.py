@@ -95,9 +95,7 @@ def test_hash_mode_is_deterministic_within_and_across_processes() -> None:
                        for i in range(12)))
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip().split(",") == first
 
 

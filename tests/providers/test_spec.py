@@ -35,9 +35,7 @@ SECRET = "sk-test-SECRET123"
         ("  openai:gpt-4o  ", "openai", "gpt-4o", None, "openai:gpt-4o"),
     ],
 )  # fmt: skip
-def test_parse_string_forms(
-    text: str, provider: str, model: str, base_url: str | None, label: str
-) -> None:
+def test_parse_string_forms(text: str, provider: str, model: str, base_url: str | None, label: str) -> None:
     spec = ModelSpec.parse(text)
     assert (spec.provider, spec.model, spec.base_url) == (provider, model, base_url)
     assert spec.label == label
@@ -156,9 +154,7 @@ def test_missing_api_key_is_a_provider_error(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(ProviderError, match="set OPENAI_API_KEY"):
         resolve_model(ModelSpec.parse("openai:gpt-4o-mini"))
     with pytest.raises(ProviderError, match=r"\$NOT_SET_ANYWHERE, which is not set"):
-        resolve_model(
-            ModelSpec.parse({"spec": "openai:gpt-4o-mini", "api_key_env": "NOT_SET_ANYWHERE"})
-        )
+        resolve_model(ModelSpec.parse({"spec": "openai:gpt-4o-mini", "api_key_env": "NOT_SET_ANYWHERE"}))
 
 
 def test_missing_provider_package_names_pip_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -184,10 +180,7 @@ def test_openai_provider_resolves_with_key(planted_secret: str) -> None:
 
 def test_redact_helpers(planted_secret: str) -> None:
     assert strip_userinfo("http://a:b@h:1/v1?x=1") == "http://h:1/v1?x=1"
-    text = (
-        f"failed POST http://a:{planted_secret}@h/v1 "
-        f"with Bearer {planted_secret} and hf_abcdefghijklmn"
-    )
+    text = f"failed POST http://a:{planted_secret}@h/v1 with Bearer {planted_secret} and hf_abcdefghijklmn"
     cleaned = redact(text)
     assert planted_secret not in cleaned and "hf_abcdefghijklmn" not in cleaned
     assert "http://h/v1" in cleaned

@@ -106,9 +106,7 @@ def test_empty_output() -> None:
 
 
 def test_prose_without_json() -> None:
-    result = structured_call(
-        scripted("I cannot do that.", "Nope."), Problem, MESSAGES, max_attempts=2
-    )
+    result = structured_call(scripted("I cannot do that.", "Nope."), Problem, MESSAGES, max_attempts=2)
     assert result.value is None and "no JSON object found" in (result.error or "")
 
 
@@ -127,8 +125,7 @@ def test_provider_exception_every_time() -> None:
     result = structured_call(resolved, Problem, MESSAGES)
     assert result.value is None and result.attempts == 3 and result.raw is None
     assert result.error == (
-        "no valid Problem after 3 attempt(s): provider error: "
-        "ScriptedProviderError: HTTP 500 internal error"
+        "no valid Problem after 3 attempt(s): provider error: ScriptedProviderError: HTTP 500 internal error"
     )
     assert result.input_tokens == 0 and result.output_tokens == 0
 
@@ -140,9 +137,7 @@ def test_config_errors_propagate() -> None:
 
 
 def test_nested_schema_and_max_attempts_one() -> None:
-    reply = json.dumps(
-        {"problems": [{"question": "1+1?", "answer": 2}, {"question": "3*3?", "answer": 9}]}
-    )
+    reply = json.dumps({"problems": [{"question": "1+1?", "answer": 2}, {"question": "3*3?", "answer": 9}]})
     result = structured_call(scripted(reply), ProblemSet, MESSAGES, max_attempts=1)
     assert result.value is not None and [p.answer for p in result.value.problems] == [2, 9]
     with pytest.raises(ValueError):
@@ -168,9 +163,7 @@ def test_extract_json_edge_cases() -> None:
 
 def _compatible(server: FakeOpenAIServer, max_tokens: int = 64) -> ResolvedModel:
     return resolve_model(
-        ModelSpec.parse(
-            {"spec": f"openai-compatible:{server.base_url}#fake-model", "max_tokens": max_tokens}
-        )
+        ModelSpec.parse({"spec": f"openai-compatible:{server.base_url}#fake-model", "max_tokens": max_tokens})
     )
 
 

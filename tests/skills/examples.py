@@ -51,12 +51,8 @@ def build_forest(spec: list[Spec], iteration: int = 3) -> SkillForest:
         path = forest.add_skill(name, parent=parent, quota=quota, iteration=1 if parent else 0)
         if accuracy is not None:
             # A plausible history: lower at iteration 1, the given value now.
-            forest.record_accuracy(
-                path, iteration=1, split="validation", value=round(accuracy * 0.8, 3), n=20
-            )
-            forest.record_accuracy(
-                path, iteration=iteration, split="validation", value=accuracy, n=20
-            )
+            forest.record_accuracy(path, iteration=1, split="validation", value=round(accuracy * 0.8, 3), n=20)
+            forest.record_accuracy(path, iteration=iteration, split="validation", value=accuracy, n=20)
         if quota:
             forest.record_generated(path, accepted=quota, rejected=1)
         for child in children:

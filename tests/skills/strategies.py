@@ -8,9 +8,9 @@ from teachgraph.skills import ACCURACY_SPLITS, SkillForest
 
 # Any unicode except '/' (the path separator) and lone surrogates (not encodable as UTF-8, and
 # never produced by decoding an LLM's output); names must have a non-space character.
-skill_names = st.text(
-    st.characters(exclude_characters="/", exclude_categories=["Cs"]), min_size=1, max_size=12
-).filter(lambda s: bool(s.split()))
+skill_names = st.text(st.characters(exclude_characters="/", exclude_categories=["Cs"]), min_size=1, max_size=12).filter(
+    lambda s: bool(s.split())
+)
 free_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=24)
 finite_floats = st.floats(allow_nan=False, allow_infinity=False)
 unit_floats = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
@@ -37,9 +37,7 @@ def forests(draw: st.DrawFn, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NO
                 iteration=draw(st.integers(0, 20)),
             )
             for _ in range(draw(st.integers(0, 2))):
-                forest.record_generated(
-                    path, draw(st.integers(0, 100)), rejected=draw(st.integers(0, 100))
-                )
+                forest.record_generated(path, draw(st.integers(0, 100)), rejected=draw(st.integers(0, 100)))
             for _ in range(draw(st.integers(0, 3))):
                 forest.record_accuracy(
                     path,

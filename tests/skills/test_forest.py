@@ -113,10 +113,7 @@ def test_structure_queries() -> None:
     ]
     assert forest.parent(carrying) == "multi-digit addition"
     assert forest.parent("fractions") is None
-    assert (
-        forest.depth("fractions") == 0
-        and forest.depth(f"{carrying}/carrying into a new digit") == 2
-    )
+    assert forest.depth("fractions") == 0 and forest.depth(f"{carrying}/carrying into a new digit") == 2
     assert forest.subtree(carrying) == [carrying, *forest.children(carrying)]
     assert forest.leaves(carrying) == forest.children(carrying)
     assert forest.leaves("fractions/mixed numbers") == ["fractions/mixed numbers"]

@@ -361,9 +361,7 @@ _INT_FORMATS = [
     lambda n: f"x = {n}",
 ]
 
-_PROPERTY_SETTINGS = settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+_PROPERTY_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @_PROPERTY_SETTINGS

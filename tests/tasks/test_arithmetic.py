@@ -66,9 +66,7 @@ def test_acceptance_references_score_correct_and_perturbations_wrong(
         if as_target.extracted_answer != inst.answer.strip():
             failures.append(("extracted", inst.id, inst.answer, as_target.extracted_answer))
         # The task's own equality agrees with its verifier.
-        if not task.answers_equal(inst.answer, inst.answer) or task.answers_equal(
-            inst.answer, wrong
-        ):
+        if not task.answers_equal(inst.answer, inst.answer) or task.answers_equal(inst.answer, wrong):
             failures.append(("answers_equal", inst.id, inst.answer, wrong))
     assert not failures, failures[:10]
 
@@ -126,12 +124,8 @@ def test_generation_is_deterministic_and_seeded() -> None:
 
 
 def test_test_split_does_not_depend_on_other_split_sizes() -> None:
-    small = ArithmeticTask(
-        {"skills": ["lcm"], "train_size": 0, "validation_size": 0, "test_size": 10}
-    )
-    large = ArithmeticTask(
-        {"skills": ["lcm"], "train_size": 50, "validation_size": 20, "test_size": 10}
-    )
+    small = ArithmeticTask({"skills": ["lcm"], "train_size": 0, "validation_size": 0, "test_size": 10})
+    large = ArithmeticTask({"skills": ["lcm"], "train_size": 50, "validation_size": 20, "test_size": 10})
     assert small.instances("test") == large.instances("test")
 
 
@@ -229,9 +223,7 @@ def test_difficulty_and_knobs_change_generation() -> None:
 
 def test_every_skill_generates_at_every_difficulty() -> None:
     for difficulty in ("easy", "medium", "hard"):
-        task = ArithmeticTask(
-            {"difficulty": difficulty, "train_size": 0, "validation_size": 0, "test_size": 18}
-        )
+        task = ArithmeticTask({"difficulty": difficulty, "train_size": 0, "validation_size": 0, "test_size": 18})
         for inst in task.instances("test"):
             assert task.score(inst, task.format_target(inst.answer)).correct, (difficulty, inst)
 

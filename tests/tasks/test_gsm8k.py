@@ -14,9 +14,7 @@ from teachgraph.tasks.gsm8k import ENV_VAR, resolve_data_dir
 
 REAL_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "gsm8k"
 
-pytestmark = pytest.mark.skipif(
-    not (REAL_DIR / "test.jsonl").is_file(), reason=f"GSM8K data not present at {REAL_DIR}"
-)
+pytestmark = pytest.mark.skipif(not (REAL_DIR / "test.jsonl").is_file(), reason=f"GSM8K data not present at {REAL_DIR}")
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +122,7 @@ def test_score_does_not_evaluate_expressions(task: GSM8KTask) -> None:
 def _write_mini(directory: Path, n_train: int = 5, n_test: int = 3) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for name, n in (("train.jsonl", n_train), ("test.jsonl", n_test)):
-        rows = [
-            {"question": f"{name} q{i}: what is {i} + 1?", "answer": f"{i} + 1\n#### {i + 1}"}
-            for i in range(n)
-        ]
+        rows = [{"question": f"{name} q{i}: what is {i} + 1?", "answer": f"{i} + 1\n#### {i + 1}"} for i in range(n)]
         (directory / name).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     return directory
 
@@ -165,14 +160,11 @@ def test_relative_data_dir_from_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(ENV_VAR, raising=False)
     assert (
-        GSM8KTask({"data_dir": "data/gsm8k", "validation_size": 2}).data_dir
-        == (tmp_path / "data" / "gsm8k").resolve()
+        GSM8KTask({"data_dir": "data/gsm8k", "validation_size": 2}).data_dir == (tmp_path / "data" / "gsm8k").resolve()
     )
 
 
-def test_default_dir_found_from_another_cwd(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_dir_found_from_another_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run from anywhere: the default falls back to the repository root."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(ENV_VAR, raising=False)

@@ -78,9 +78,7 @@ def test_unknown_task_lists_known_names() -> None:
         ({"name": "arithmetic", "extra": 1}, "extra"),
     ],
 )
-def test_malformed_config_is_a_one_line_config_error(
-    config: dict[str, object], fragment: str
-) -> None:
+def test_malformed_config_is_a_one_line_config_error(config: dict[str, object], fragment: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_task(config)
     message = str(err.value)
@@ -119,9 +117,7 @@ def test_task_families_info() -> None:
     assert TaskFamilyInfo.model_validate_json(gsm8k.model_dump_json()) == gsm8k
 
 
-def test_task_families_survives_missing_data(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_task_families_survives_missing_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "absent"))
     gsm8k = next(i for i in task_families() if i.name == "gsm8k")
     assert gsm8k.split_sizes == {"train": None, "validation": None, "test": None}
