@@ -2,7 +2,7 @@
 
 Strategies: no training; random data from the task's own generators (no teacher); open-ended
 with and without state; skill-list; skill-tree with the LLM, handwritten and bandit policies.
-Each runs as a normal episode into ``benchmarks/results/runs/<strategy>/`` (resumable: finished
+Each runs as a normal episode into ``benchmarks/results/runs/<full or preset>/<strategy>/`` (resumable: finished
 strategies are reused, unfinished ones resumed), then the comparison is written to
 ``benchmarks/results/strategies.{json,md,png}``.
 
@@ -10,6 +10,7 @@ strategies are reused, unfinished ones resumed), then the comparison is written 
     .venv/bin/python benchmarks/strategies.py --quick         # 1 iteration, small splits
     .venv/bin/python benchmarks/strategies.py --scripted      # scripted teacher + tiny student: plumbing check
     .venv/bin/python benchmarks/strategies.py --only skill_tree_bandit open_ended
+    .venv/bin/python benchmarks/strategies.py --report-only   # rewrite results from the runs there
 """
 
 from __future__ import annotations
@@ -60,8 +61,14 @@ def strategy_config(base: RunConfig, name: str, overrides: dict[str, Any]) -> Ru
     return base.model_copy(update={"name": name, "teacher": teacher})
 
 
-def run_strategy(base: RunConfig, name: str, out_root: Path, student: Any) -> dict[str, Any]:
-    """Run (or reuse / resume) one strategy; return its record."""
+def run_strategy(
+    base: RunConfig, name: str, out_root: Path, student: Any, *, report_only: bool = False
+) -> dict[str, Any] | None:
+    """Run (or reuse / resume) one strategy; return its record.
+
+    With ``report_only`` nothing is run or resumed: an unfinished run is reported as far as it
+    got (``finished: false``), a missing one is skipped (``None``).
+    """
     out = out_root / name
     start = time.perf_counter()
     if name == "no_training":
@@ -75,6 +82,7 @@ def run_strategy(base: RunConfig, name: str, out_root: Path, student: Any) -> di
         skill_acc = {k: sum(v) / len(v) for k, v in sorted(per_skill.items())}
         return {
             "strategy": name,
+            "finished": True,
             "test_accuracy_per_iteration": [acc],
             "test_accuracy_per_skill": [skill_acc],
             "validation_accuracy_per_iteration": [],
@@ -103,6 +111,11 @@ def run_strategy(base: RunConfig, name: str, out_root: Path, student: Any) -> di
     metrics = run_dir.read_metrics()
     if metrics.get("stop_reason"):
         print(f"[{name}] reusing finished run in {out}")
+    elif report_only:
+        if not metrics.get("evaluations"):
+            print(f"[{name}] no run in {out}: left out of the report")
+            return None
+        print(f"[{name}] unfinished run in {out}: reported as far as it got")
     else:
         resume = run_dir.exists() and run_dir.checkpoints_path.is_file()
         print(f"[{name}] {'resuming' if resume else 'running'} -> {out}", flush=True)
@@ -111,6 +124,7 @@ def run_strategy(base: RunConfig, name: str, out_root: Path, student: Any) -> di
     evals = metrics.get("evaluations", [])
     return {
         "strategy": name,
+        "finished": bool(metrics.get("stop_reason")),
         "test_accuracy_per_iteration": [e["test"]["accuracy"] for e in evals if "test" in e],
         "test_accuracy_per_skill": [e["test"]["per_skill"] for e in evals if "test" in e],
         "validation_accuracy_per_iteration": [e["validation"]["accuracy"] for e in evals],
@@ -219,7 +233,8 @@ def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, confi
         final = accs[-1] if accs else float("nan")
         gain = f"{100 * (final - base):+.1f} pts" if base is not None else "-"
         lines.append(
-            f"| {r['strategy']} | {' → '.join(f'{a:.3f}' for a in accs)} | {final:.3f} | {gain} | "
+            f"| {r['strategy']}{'' if r.get('finished', True) else ' (unfinished)'} | "
+            f"{' → '.join(f'{a:.3f}' for a in accs)} | {final:.3f} | {gain} | "
             f"{r['validated_examples']} / {r['written_examples']} | {r['teacher_input_tokens']} / "
             f"{r['teacher_output_tokens']} | {r['wall_seconds']} |"
         )
@@ -330,11 +345,16 @@ def main() -> None:
     )
     parser.add_argument("--only", nargs="+", choices=list(STRATEGIES), help="run these strategies only")
     parser.add_argument("--fresh", action="store_true", help="delete earlier runs of the chosen strategies first")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the results from existing runs; run and resume nothing"
+    )
     args = parser.parse_args()
     preset = "scripted" if args.scripted else ("quick" if args.quick else None)
     config = load_config(args.config, preset=preset)
     out_root = RESULTS / "runs" / (preset or "full")
     names = args.only or list(STRATEGIES)
+    if args.fresh and args.report_only:
+        parser.error("--fresh deletes runs; --report-only only reads them")
     if args.fresh:
         for n in names:
             shutil.rmtree(out_root / n, ignore_errors=True)
@@ -342,7 +362,9 @@ def main() -> None:
     records, failed = [], []
     for name in names:
         try:
-            records.append(run_strategy(config, name, out_root, student))
+            record = run_strategy(config, name, out_root, student, report_only=args.report_only)
+            if record is not None:
+                records.append(record)
         except Exception:  # one broken strategy must not cost the hours the others took
             traceback.print_exc()
             failed.append(name)

@@ -90,11 +90,13 @@ def extract_json(text: str) -> Any:
         raise ValueError("empty reply")
     candidates = [m.group(1).strip() for m in _FENCE_RE.finditer(stripped)]
     candidates.append(stripped)
-    decoder = json.JSONDecoder()
+    # strict=False: small models often put a literal newline inside a string (a multi-line
+    # "program"); the meaning is unambiguous, so it is accepted rather than burning a retry.
+    decoder = json.JSONDecoder(strict=False)
     broken: str | None = None
     for candidate in candidates:
         try:
-            return json.loads(candidate)
+            return json.loads(candidate, strict=False)
         except json.JSONDecodeError as err:
             if candidate.startswith(("{", "[")):
                 try:  # valid JSON followed by trailing prose

@@ -151,6 +151,8 @@ def test_extract_json_edge_cases() -> None:
         extract_json("  \n")
     assert extract_json('{"a": 1} and some trailing words') == {"a": 1}
     assert extract_json("[1, 2]") == [1, 2]
+    # A literal newline inside a string (a multi-line program) is what small models write.
+    assert extract_json('{"program": "x = 6\nprint(x)"}') == {"program": "x = 6\nprint(x)"}
     with pytest.raises(ValueError, match="no JSON object"):
         extract_json("no braces at all")
     # truncated output is rejected (not "repaired"), and a nested object is not taken instead
