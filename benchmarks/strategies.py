@@ -220,7 +220,7 @@ def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, confi
         "",
         f"Command: `{command}`  ",
         f"Machine: {machine}  ",
-        f"Commit: {payload['commit']}  ",
+        f"Tables written at commit {payload['commit']} (the runs record their own config, not their commit)  ",
         f"Student: {config.student.model}; teacher: {config.teacher.models.get('default')}; task: {config.task.name} {config.task.params}; "
         f"{config.loop.iterations} iterations x {config.teacher.examples_per_iteration} examples.",
         "",
