@@ -80,6 +80,7 @@ def run_strategy(
         for e in evaluated:
             per_skill.setdefault(e.instance.gold_skill or "all", []).append(e.correct)
         skill_acc = {k: sum(v) / len(v) for k, v in sorted(per_skill.items())}
+        wall = round(time.perf_counter() - start, 1)
         return {
             "strategy": name,
             "finished": True,
@@ -91,7 +92,7 @@ def run_strategy(
             "teacher_input_tokens": 0,
             "teacher_output_tokens": 0,
             "teacher_output_tokens_per_iteration": [],
-            "wall_seconds": round(time.perf_counter() - start, 1),
+            "wall_seconds": wall,
             "per_iteration": [
                 {
                     "iteration": 0,
@@ -101,7 +102,7 @@ def run_strategy(
                     "validated": 0,
                     "teacher_input_tokens": 0,
                     "teacher_output_tokens": 0,
-                    "wall_seconds": round(time.perf_counter() - start, 1),
+                    "wall_seconds": wall,
                 }
             ],
         }
