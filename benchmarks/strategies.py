@@ -4,7 +4,8 @@ Strategies: no training; random data from the task's own generators (no teacher)
 with and without state; skill-list; skill-tree with the LLM, handwritten and bandit policies.
 Each runs as a normal episode into ``benchmarks/results/runs/<full or preset>/<strategy>/`` (resumable: finished
 strategies are reused, unfinished ones resumed), then the comparison is written to
-``benchmarks/results/strategies.{json,md,png}``.
+``benchmarks/results/strategies.{json,md,png}`` (``strategies-quick.*`` / ``strategies-scripted.*``
+for the presets).
 
     .venv/bin/python benchmarks/strategies.py                 # local Qwen teacher, SmolLM2 student (hours)
     .venv/bin/python benchmarks/strategies.py --quick         # 1 iteration, small splits
@@ -201,7 +202,8 @@ def _printer(name: str):
     return show
 
 
-def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, config: RunConfig) -> None:
+def write_outputs(records: list[dict[str, Any]], config: RunConfig, stem: str = "strategies") -> None:
+    """``<stem>.json``, ``.md`` and ``.png`` in ``benchmarks/results``."""
     RESULTS.mkdir(exist_ok=True)
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cpus, {_mem_gib()} GiB RAM, Python {platform.python_version()}, no GPU"
@@ -214,7 +216,7 @@ def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, confi
         "config": config.model_dump(mode="json", exclude={"presets"}),
         "strategies": records,
     }
-    (RESULTS / "strategies.json").write_text(json.dumps(payload, indent=2) + "\n")
+    (RESULTS / f"{stem}.json").write_text(json.dumps(payload, indent=2) + "\n")
     base = records[0]["test_accuracy_per_iteration"][0] if records and records[0]["strategy"] == "no_training" else None
     lines = [
         "# Teacher strategies side by side",
@@ -251,8 +253,8 @@ def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, confi
         last = (r["test_accuracy_per_skill"] or [{}])[-1]
         lines.append(f"| {r['strategy']} | " + " | ".join(f"{last.get(k, float('nan')):.2f}" for k in skills) + " |")
     lines += ["", *_target_lines(records, base, n_test)]
-    (RESULTS / "strategies.md").write_text("\n".join(lines) + "\n")
-    _plot(records)
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
+    _plot(records, RESULTS / f"{stem}.png")
     print("\n".join(lines))
 
 
@@ -310,7 +312,7 @@ def _mem_gib() -> int:
         return 0
 
 
-def _plot(records: list[dict[str, Any]]) -> None:
+def _plot(records: list[dict[str, Any]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -333,7 +335,7 @@ def _plot(records: list[dict[str, Any]]) -> None:
     ax.legend(fontsize=8, loc="best")
     ax.set_title("Teacher strategies at equal data budget")
     fig.tight_layout()
-    fig.savefig(RESULTS / "strategies.png")
+    fig.savefig(path)
     plt.close(fig)
 
 
@@ -369,7 +371,8 @@ def main() -> None:
         except Exception:  # one broken strategy must not cost the hours the others took
             traceback.print_exc()
             failed.append(name)
-    write_outputs(records, args, config)
+    # A smoke or plumbing run must not overwrite the full comparison's committed results.
+    write_outputs(records, config, "strategies" if preset is None else f"strategies-{preset}")
     if failed:
         sys.exit(f"strategies failed (rerun to resume them): {', '.join(failed)}")
 
