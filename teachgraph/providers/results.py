@@ -1,4 +1,4 @@
-"""Building a LangChain chat result for teachgraph's own chat models (local, scripted)."""
+"""Building LangChain messages and chat results for teachgraph's own chat models (local, scripted)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 
-def chat_result(text: str, input_tokens: int, output_tokens: int, **response_metadata: Any) -> ChatResult:
-    """One AI message with token usage, the shape LangChain's usage tracking reads."""
-    message = AIMessage(
+def ai_message(text: str, input_tokens: int, output_tokens: int, **response_metadata: Any) -> AIMessage:
+    """An AI message with token usage, the shape LangChain's usage tracking reads."""
+    return AIMessage(
         content=text,
         usage_metadata={
             "input_tokens": input_tokens,
@@ -19,4 +19,10 @@ def chat_result(text: str, input_tokens: int, output_tokens: int, **response_met
         },
         response_metadata=response_metadata,
     )
-    return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def chat_result(text: str, input_tokens: int, output_tokens: int, **response_metadata: Any) -> ChatResult:
+    """A chat result holding one :func:`ai_message`."""
+    return ChatResult(
+        generations=[ChatGeneration(message=ai_message(text, input_tokens, output_tokens, **response_metadata))]
+    )

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from teachgraph.errors import ConfigError
 from teachgraph.providers.resolve import ResolvedModel
+from teachgraph.providers.results import ai_message
 from teachgraph.providers.scripted import estimate_tokens, prompt_text
 from teachgraph.providers.secrets import describe_exception, one_line
 
@@ -252,15 +253,7 @@ def _from_length_error(exc: Exception, schema: type[BaseModel]) -> _Attempt | No
         tokens_in, tokens_out = int(usage.prompt_tokens), int(usage.completion_tokens)
     except (AttributeError, IndexError, TypeError, ValueError):
         return None
-    message = AIMessage(
-        content=raw,
-        usage_metadata={
-            "input_tokens": tokens_in,
-            "output_tokens": tokens_out,
-            "total_tokens": tokens_in + tokens_out,
-        },
-        response_metadata={"finish_reason": "length"},
-    )
+    message = ai_message(raw, tokens_in, tokens_out, finish_reason="length")
     _value, error = parse_text(raw, schema)
     return _Attempt(None, error or "incomplete reply", raw, message)
 
