@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from teachgraph.errors import ConfigError, DataNotFoundError
+from teachgraph.sandbox import SandboxMode
 from teachgraph.student.config import StudentConfig
 from teachgraph.tasks.base import TaskConfig
 
@@ -112,6 +113,11 @@ class RunConfig(Strict):
     student: StudentConfig = Field(default_factory=StudentConfig)
     teacher: TeacherSettings = Field(default_factory=TeacherSettings)
     loop: LoopSettings = Field(default_factory=LoopSettings)
+    sandbox: SandboxMode = Field(
+        default="isolated",
+        description="How model-written programs run: 'isolated' (bubblewrap container; the run stops if it "
+        "cannot be set up) or 'limits-only' (resource limits only, explicitly weaker).",
+    )
     presets: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Named overrides, e.g. 'quick', applied with --preset."
     )

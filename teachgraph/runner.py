@@ -25,6 +25,7 @@ from teachgraph.graphs.episode import EpisodeContext, episode
 from teachgraph.graphs.state import TeacherContext
 from teachgraph.graphs.teacher import build_teacher
 from teachgraph.providers import ModelRouter
+from teachgraph.sandbox import Sandbox
 from teachgraph.student import build_student
 from teachgraph.tasks import load_task
 from teachgraph.tracing.report import write_report
@@ -68,18 +69,35 @@ def build_context(
         student=student,
         teacher_graph=teacher_graph,
         teacher_context=TeacherContext(
-            task=task, models=router, settings=teacher_settings, run_id=run_dir.run_id, student=student
+            task=task,
+            models=router,
+            settings=teacher_settings,
+            run_id=run_dir.run_id,
+            student=student,
+            sandbox=Sandbox(mode=config.sandbox),
         ),
         run_dir=run_dir,
         run_id=run_dir.run_id,
     )
 
 
-def resolved_config(config: RunConfig, router: ModelRouter) -> dict[str, Any]:
+def resolved_config(config: RunConfig, router: ModelRouter, sandbox_in_use: str | None = None) -> dict[str, Any]:
     """The config as run: presets applied, models per node resolved to labels (no secrets)."""
     data = config.model_dump(mode="json", exclude={"presets"})
     data["teacher"]["resolved_models"] = router.specs()
+    if sandbox_in_use:
+        data["sandbox_in_use"] = sandbox_in_use
     return data
+
+
+def check_sandbox(config: RunConfig, sandbox: Sandbox) -> str | None:
+    """What will run this config's programs; raises ``SandboxUnavailable`` (one line) before any work.
+
+    ``None`` when the run executes no model-written programs.
+    """
+    if not config.teacher.validation.require_program:
+        return None
+    return sandbox.check()
 
 
 def run_episode(
@@ -107,9 +125,10 @@ def run_episode(
         raise TeachgraphError(
             f"run directory {run_dir.root} already holds a run; resume it with --resume or pick another --out"
         )
+    sandbox_in_use = check_sandbox(config, Sandbox(mode=config.sandbox))  # before anything is loaded
     ctx = build_context(config, run_dir, models=models, student=student, teacher_graph=teacher_graph)
     if not resume:
-        run_dir.write_config(resolved_config(config, ctx.teacher_context.models))
+        run_dir.write_config(resolved_config(config, ctx.teacher_context.models, sandbox_in_use))
     conn = sqlite3.connect(run_dir.checkpoints_path, check_same_thread=False)
     try:
         graph = episode().compile(checkpointer=SqliteSaver(conn))
@@ -167,6 +186,7 @@ def load_run_config(run_dir: RunDir) -> RunConfig:
     data = yaml.safe_load(run_dir.config_path.read_text())
     data["teacher"].pop("resolved_models", None)
     data.pop("forked_from", None)
+    data.pop("sandbox_in_use", None)
     return parse_config(data, source=str(run_dir.config_path))
 
 
@@ -200,6 +220,7 @@ def fork_run(
             update={"teacher": config.teacher.model_copy(update={"models": {**config.teacher.models, **models}})}
         )
         config = parse_config(config.model_dump(mode="json"), source="fork")  # re-validate node names and specs
+    sandbox_in_use = check_sandbox(config, Sandbox(mode=config.sandbox))
     shutil.copytree(src.root, dst.root, ignore=shutil.ignore_patterns("report.html"))
     for i in dst.iterations_with_data():
         if i >= iteration:
@@ -208,7 +229,7 @@ def fork_run(
             shutil.rmtree(dst.adapter_dir(i), ignore_errors=True)
     events = [e for e in dst.read_events() if e.iteration < iteration]
     dst.trace_path.write_text("".join(e.model_dump_json() + "\n" for e in events))
-    data = resolved_config(config, ModelRouter(config.teacher.models))
+    data = resolved_config(config, ModelRouter(config.teacher.models), sandbox_in_use)
     data["forked_from"] = {"run": str(src.root), "iteration": iteration, "models": dict(models or {})}
     dst.write_config(data)
 

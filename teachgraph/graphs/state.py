@@ -17,6 +17,7 @@ from typing_extensions import TypedDict
 from teachgraph.config import TeacherSettings
 from teachgraph.domain import EvaluatedInstance, TaskInstance, TrainingExample
 from teachgraph.providers import ModelRouter
+from teachgraph.sandbox import Sandbox
 from teachgraph.student.base import Student
 from teachgraph.tasks.base import Task
 
@@ -148,6 +149,7 @@ class TeacherContext:
         settings: Teacher settings from the run config.
         run_id: Recorded in every trace event.
         student: Optional, for nodes that probe the student (difficulty probe).
+        sandbox: Runs every model-written program (the config's ``sandbox:`` mode).
     """
 
     task: Task
@@ -156,3 +158,4 @@ class TeacherContext:
     run_id: str = "adhoc"
     student: Student | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    sandbox: Sandbox = field(default_factory=Sandbox)

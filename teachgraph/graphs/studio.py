@@ -21,6 +21,7 @@ from teachgraph.domain import EvaluatedInstance
 from teachgraph.graphs.state import TeacherContext, TeacherInput, TeacherOutput, TeacherState
 from teachgraph.graphs.teacher import BUILDERS
 from teachgraph.providers import ModelRouter
+from teachgraph.sandbox import Sandbox
 from teachgraph.tasks import load_task
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,11 @@ def studio_context() -> TeacherContext:
     path = Path(os.environ.get("TEACHGRAPH_CONFIG", ROOT / "examples" / "smoke.yaml"))
     config = load_config(path)
     return TeacherContext(
-        task=load_task(config.task), models=ModelRouter(config.teacher.models), settings=config.teacher, run_id="studio"
+        task=load_task(config.task),
+        models=ModelRouter(config.teacher.models),
+        settings=config.teacher,
+        run_id="studio",
+        sandbox=Sandbox(mode=config.sandbox),
     )
 
 

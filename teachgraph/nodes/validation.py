@@ -64,6 +64,7 @@ def judge(examples: list[TrainingExample], ctx: TeacherContext, known_questions:
             [examples[i].solution_program or "" for i in to_run],
             timeout_s=v.program_timeout_s,
             memory_mb=v.program_memory_mb,
+            sandbox=ctx.sandbox,
         )
         for i, result in zip(to_run, results, strict=True):
             if not result.ok:

@@ -17,13 +17,18 @@ namespaces exist, so the process limit counts the sandbox's own processes only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +41,7 @@ HELPERS = ("prlimit", "setpriv")
 # processes on one machine do not share them. No /etc/passwd entry is needed.
 UID_BASE = 1_100_000_000
 UID_SLOTS = 64
+MIN_VERSION = (0, 8, 0)
 
 
 @dataclass(frozen=True)
@@ -127,11 +133,18 @@ def _filesystem_args() -> list[str]:
 
 
 def command(
-    program_fd: int, limits: Limits, *, uid: int | None, python_args: tuple[str, ...] = ("-I", "-S")
+    program_fd: int,
+    limits: Limits,
+    *,
+    uid: int | None,
+    status_fd: int | None = None,
+    python_args: tuple[str, ...] = ("-I", "-S"),
 ) -> list[str]:
     """The ``bwrap`` command line that runs the program read from ``program_fd`` as ``WORKDIR/main.py``.
 
-    ``uid`` is the unprivileged uid to switch to when we are root (``None`` otherwise).
+    ``uid`` is the unprivileged uid to switch to when we are root (``None`` otherwise);
+    ``status_fd`` receives bubblewrap's JSON status (the container's init pid, for
+    :func:`kill_container`).
     """
     bwrap, prlimit, setpriv = _tool("bwrap"), _tool("prlimit"), _tool("setpriv")
     assert bwrap and prlimit and (uid is None or setpriv), "call problem() first"
@@ -143,6 +156,8 @@ def command(
             a for c in ("SETUID", "SETGID", "SETPCAP") for a in ("--cap-add", f"CAP_{c}")
         ]
     args = [bwrap, *namespaces, "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    if status_fd is not None:
+        args += ["--json-status-fd", str(status_fd)]
     args += _filesystem_args()
     args += ["--file", str(program_fd), f"{WORKDIR}/main.py", "--chdir", WORKDIR]
     args += ["--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", WORKDIR, "--"]
@@ -151,6 +166,55 @@ def command(
         args += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     args += [prlimit, *limits.prlimit_args(), "--", os.path.realpath(sys.executable), *python_args, "main.py"]
     return args
+
+
+class Container:
+    """One bubblewrap container's lifetime, followed through its init process (a pidfd).
+
+    bubblewrap reports the container's init pid on ``status_fd`` (``--json-status-fd``). Its
+    init is what to kill and what to wait for: the kernel lets a PID namespace's init finish
+    exiting only once every other process in the namespace is gone, so once init has exited,
+    nothing the program started is left (the outer ``bwrap`` can exit a moment earlier).
+    """
+
+    def __init__(self) -> None:
+        self._read, self.status_fd = os.pipe()
+        self._pidfd: int | None = None
+
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for fd in (self._read, self.status_fd, self._pidfd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    def started(self) -> None:
+        os.close(self.status_fd)  # bubblewrap holds the write end now; EOF if it fails early
+        self.status_fd = -1
+        status, deadline = b"", time.monotonic() + 10.0
+        while b"\n" not in status and select.select([self._read], [], [], max(deadline - time.monotonic(), 0))[0]:
+            chunk = os.read(self._read, 65536)  # the first JSON document, one line, maybe in pieces
+            if not chunk:
+                break
+            status += chunk
+        try:
+            pid = int(json.loads(status.split(b"\n")[0])["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            return  # bubblewrap failed before starting a container: nothing to follow
+        with contextlib.suppress(ProcessLookupError):
+            # init is the outer bwrap's child, which reaps it only after this, so the pid is its
+            self._pidfd = os.pidfd_open(pid)
+
+    def kill(self) -> None:
+        if self._pidfd is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+
+    def wait_gone(self, timeout_s: float = 10.0) -> None:
+        if self._pidfd is not None:
+            select.select([self._pidfd], [], [], timeout_s)
 
 
 @functools.cache
@@ -163,6 +227,8 @@ def problem() -> str | None:
         missing.append("setpriv")
     if missing:
         return f"{' and '.join(missing)} not found (Debian/Ubuntu: apt-get install bubblewrap util-linux)"
+    if _version() < MIN_VERSION:
+        return f"bubblewrap {_version_text()} is too old (--size, --disable-userns need {'.'.join(map(str, MIN_VERSION))}+)"
     read_fd, write_fd = os.pipe()
     os.write(write_fd, b"print(6 * 7)\n")
     os.close(write_fd)
@@ -184,8 +250,21 @@ def problem() -> str | None:
     return None
 
 
+@functools.cache
+def _version_text() -> str:
+    out = subprocess.run([_tool("bwrap") or "bwrap", "--version"], capture_output=True, text=True).stdout
+    return out.strip().rpartition(" ")[2]
+
+
+def _version() -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in _version_text().split(".")[:3])
+    except ValueError:
+        return (0,)
+
+
 def describe() -> str:
     """One line for config.yaml and the report: which isolation ran the programs."""
-    version = subprocess.run([_tool("bwrap") or "bwrap", "--version"], capture_output=True, text=True).stdout.strip()
+    version = f"bubblewrap {_version_text()}"
     who = "an unprivileged uid per program (setpriv)" if os.geteuid() == 0 else "a user namespace"
     return f"{version}: pid, net, ipc, uts, mount namespaces; {who}; read-only interpreter; prlimit limits"

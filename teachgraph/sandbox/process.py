@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 STDERR_TAIL = 8192  # enough for a traceback's last lines; the rest is dropped as it arrives
 CHUNK = 65536
@@ -30,6 +31,16 @@ class Outcome:
     stderr: bytes
     timed_out: bool = False
     output_overflow: bool = False
+
+
+class Container(Protocol):
+    """Hooks for a child that launches a container (see ``bubblewrap.Container``)."""
+
+    def started(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def wait_gone(self) -> None: ...
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -57,10 +68,13 @@ def run_bounded(
     cwd: str | None = None,
     pass_fds: Sequence[int] = (),
     preexec_fn: Callable[[], None] | None = None,
+    container: Container | None = None,
 ) -> Outcome:
     """Run ``argv`` to completion, to ``timeout_s``, or until it prints more than ``max_output`` bytes.
 
-    Raises ``OSError`` only when the child cannot be started at all.
+    ``container``, when the child is a container launcher, is told when the child started, when
+    it must be killed, and is waited for at the end. Raises ``OSError`` only when the child
+    cannot be started at all.
     """
     proc = subprocess.Popen(
         list(argv),
@@ -73,6 +87,8 @@ def run_bounded(
         start_new_session=True,  # its own process group, so one killpg reaches every descendant
         preexec_fn=preexec_fn,
     )
+    if container is not None:
+        container.started()
     deadline = time.monotonic() + timeout_s
     out, err = bytearray(), bytearray()
     timed_out = overflow = False
@@ -115,8 +131,14 @@ def run_bounded(
                     del err[: len(err) - STDERR_TAIL]
     if not (timed_out or overflow):
         timed_out = not _exited_by(proc.pid, deadline)  # streams closed; it may still be running
+    if (timed_out or overflow) and container is not None:
+        container.kill()  # the launcher then exits by itself, having reaped the container
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
     _kill_group(proc)  # also what outlived the main process (limits-only mode; harmless otherwise)
     proc.wait()
+    if container is not None:
+        container.wait_gone()
     for stream in (proc.stdin, proc.stdout, proc.stderr):
         if stream is not None and not stream.closed:
             stream.close()

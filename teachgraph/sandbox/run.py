@@ -146,15 +146,18 @@ class Sandbox:
         try:
             os.write(program_fd, code.encode())
             os.lseek(program_fd, 0, os.SEEK_SET)
-            with bubblewrap.UIDS.uid() as uid:
-                argv = bubblewrap.command(program_fd, limits, uid=uid if os.geteuid() == 0 else None)
+            with bubblewrap.UIDS.uid() as uid, bubblewrap.Container() as container:
+                argv = bubblewrap.command(
+                    program_fd, limits, uid=uid if os.geteuid() == 0 else None, status_fd=container.status_fd
+                )
                 return run_bounded(
                     argv,
                     timeout_s=timeout_s,
                     max_output=max_output,
                     stdin=stdin,
                     env={"PATH": "/usr/bin:/bin"},  # bwrap's own environment: nothing of ours
-                    pass_fds=(program_fd,),
+                    pass_fds=(program_fd, container.status_fd),
+                    container=container,
                 )
         finally:
             os.close(program_fd)

@@ -499,6 +499,8 @@ def _header_section(data: RunData) -> _Html:
     with_state = data.setting("with_state")
     sees = {None: "unknown", True: "yes (with state)", False: "no (no-state baseline)"}
     facts.append(("teacher sees student state", sees.get(with_state, str(with_state))))
+    if data.config.get("sandbox"):  # how model-written programs ran; limits-only must be visible
+        facts.append(("sandbox", str(data.config.get("sandbox_in_use") or data.config["sandbox"])))
     if not m:
         stop = "unknown (no metrics.json yet)"
     else:
