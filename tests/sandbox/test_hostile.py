@@ -19,10 +19,13 @@ import pytest
 
 from teachgraph.sandbox import bubblewrap
 
+from .cases_data import DATA_CASES
+from .cases_processes import PROCESS_CASES
 from .conftest import PLANTED_KEY, ROOT, TAG, leftovers
-from .corpus import ATTEMPT, CASES, Case
+from .corpus import ATTEMPT, Case
 
 pytestmark = pytest.mark.usefixtures("isolated")
+CASES = DATA_CASES + PROCESS_CASES
 SLACK_S = 3.0  # start-up and kill on a loaded machine, beyond the program's own timeout
 
 
