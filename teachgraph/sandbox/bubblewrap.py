@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 WORKDIR = "/sandbox"  # the program's cwd inside; it does not exist outside, by design
 TMPFS_BYTES = 16 * 2**20  # per writable tmpfs (work dir and /tmp): what a program may store
-HELPERS = ("prlimit", "setpriv")
+HELPERS = ("prlimit", "setpriv", "bwrap")
 # Unprivileged uids for programs started by root: one per concurrent sandbox (so one program's
 # fork bomb cannot use up another's process limit), offset by our pid so two teachgraph
 # processes on one machine do not share them. No /etc/passwd entry is needed.
@@ -138,13 +138,15 @@ def command(
     *,
     uid: int | None,
     status_fd: int | None = None,
+    block_userns: bool | None = None,
     python_args: tuple[str, ...] = ("-I", "-S"),
 ) -> list[str]:
     """The ``bwrap`` command line that runs the program read from ``program_fd`` as ``WORKDIR/main.py``.
 
     ``uid`` is the unprivileged uid to switch to when we are root (``None`` otherwise);
     ``status_fd`` receives bubblewrap's JSON status (the container's init pid, for
-    :func:`kill_container`).
+    :class:`Container`); ``block_userns`` (root only; default: what the probe found to work)
+    adds the inner bubblewrap that forbids the program its own user namespaces.
     """
     bwrap, prlimit, setpriv = _tool("bwrap"), _tool("prlimit"), _tool("setpriv")
     assert bwrap and prlimit and (uid is None or setpriv), "call problem() first"
@@ -164,6 +166,13 @@ def command(
     if uid is not None:
         args += [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
         args += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        if _probe()[1] if block_userns is None else block_userns:
+            # An unprivileged uid may still create user namespaces of its own (and reach kernel
+            # code that only namespace owners can): a second, unprivileged bubblewrap in the same
+            # view (--bind / /) makes one that forbids them (normal users get this from the outer
+            # one). Its own PID namespace keeps it out of the program's reach: same uid, but init.
+            args += [bwrap, "--unshare-user", "--disable-userns", "--unshare-pid", "--die-with-parent"]
+            args += ["--bind", "/", "/", "--"]  # (no fresh /proc: the outer one is covered in parts)
     args += [prlimit, *limits.prlimit_args(), "--", os.path.realpath(sys.executable), *python_args, "main.py"]
     return args
 
@@ -217,26 +226,39 @@ class Container:
             select.select([self._pidfd], [], [], timeout_s)
 
 
-@functools.cache
 def problem() -> str | None:
     """Why programs cannot be isolated here (``None`` when they can): checked once per process."""
+    return _probe()[0]
+
+
+@functools.cache
+def _probe() -> tuple[str | None, bool]:
+    """(why isolation is impossible or ``None``, whether nested user namespaces are blocked)."""
     if not sys.platform.startswith("linux"):
-        return f"bubblewrap needs Linux namespaces; this is {sys.platform}"
-    missing = [name for name in ("bwrap", "prlimit") if not _tool(name)]
-    if os.geteuid() == 0 and not _tool("setpriv"):
-        missing.append("setpriv")
+        return f"bubblewrap needs Linux namespaces; this is {sys.platform}", False
+    root = os.geteuid() == 0
+    missing = [name for name in ("bwrap", "prlimit", *(("setpriv",) if root else ())) if not _tool(name)]
     if missing:
-        return f"{' and '.join(missing)} not found (Debian/Ubuntu: apt-get install bubblewrap util-linux)"
+        return f"{' and '.join(missing)} not found (Debian/Ubuntu: apt-get install bubblewrap util-linux)", False
     if _version() < MIN_VERSION:
-        return f"bubblewrap {_version_text()} is too old (--size, --disable-userns need {'.'.join(map(str, MIN_VERSION))}+)"
+        need = ".".join(map(str, MIN_VERSION))
+        return f"bubblewrap {_version_text()} is too old (--size and --disable-userns need {need}+)", False
+    if not root:
+        return _trial(block_userns=False), True  # the outer bubblewrap's own user namespace blocks them
+    if _trial(block_userns=True) is None:
+        return None, True
+    # Unprivileged user namespaces are off here: still isolated, minus that block (describe() says so).
+    return _trial(block_userns=False), False
+
+
+def _trial(*, block_userns: bool) -> str | None:
     read_fd, write_fd = os.pipe()
     os.write(write_fd, b"print(6 * 7)\n")
     os.close(write_fd)
     try:
         with UIDS.uid() as uid:
-            argv = command(
-                read_fd, Limits(memory_mb=256, cpu_s=5, max_processes=8), uid=uid if os.geteuid() == 0 else None
-            )
+            limits = Limits(memory_mb=256, cpu_s=5, max_processes=8)
+            argv = command(read_fd, limits, uid=uid if os.geteuid() == 0 else None, block_userns=block_userns)
             trial = subprocess.run(
                 argv, pass_fds=(read_fd,), capture_output=True, timeout=30, env={"PATH": "/usr/bin:/bin"}
             )
@@ -266,5 +288,10 @@ def _version() -> tuple[int, ...]:
 def describe() -> str:
     """One line for config.yaml and the report: which isolation ran the programs."""
     version = f"bubblewrap {_version_text()}"
-    who = "an unprivileged uid per program (setpriv)" if os.geteuid() == 0 else "a user namespace"
+    if os.geteuid() != 0:
+        who = "a user namespace (no nested ones)"
+    elif _probe()[1]:
+        who = "an unprivileged uid per program (setpriv), no user namespaces of its own"
+    else:
+        who = "an unprivileged uid per program (setpriv); nested user namespaces NOT blocked here"
     return f"{version}: pid, net, ipc, uts, mount namespaces; {who}; read-only interpreter; prlimit limits"

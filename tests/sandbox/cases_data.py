@@ -38,7 +38,7 @@ for pid in pids:
     attempt(pid, lambda: open(f'/proc/{pid}/cmdline', 'rb').read())
 print("visible", len(pids))
 print("END")""",
-        lambda r: ends(r) and count(r, "visible") <= 3 and "pytest" not in r["output"],
+        lambda r: ends(r) and count(r, "visible") <= 4 and "pytest" not in r["output"],
     ),
     Case(
         "search_the_whole_filesystem_for_the_key",
@@ -203,6 +203,16 @@ attempt("setuid0", lambda: os.setuid(0))
 attempt("setgid0", lambda: os.setgid(0))
 print("END")""",
         lambda r: all_denied(r) and "mount -1" in r["output"] and "umount -1" in r["output"],
+    ),
+    Case(
+        "namespaces_of_its_own",
+        """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+for name, flag in (("user", 0x10000000), ("mount", 0x00020000), ("net", 0x40000000), ("pid", 0x20000000)):
+    print("unshare", name, libc.unshare(flag))
+print("END")""",
+        lambda r: ends(r) and r["output"].count(" -1") == 4,
     ),
     # --- network -------------------------------------------------------------------------------
     Case(
