@@ -113,6 +113,7 @@ def _ancestors(path: str) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
+@functools.cache
 def _filesystem_args() -> list[str]:
     args: list[str] = []
     binds = interpreter_paths()
@@ -129,7 +130,8 @@ def _filesystem_args() -> list[str]:
     args += ["--proc", "/proc", "--dev", "/dev"]
     for tmp in ("/tmp", WORKDIR):
         args += ["--perms", "0777", "--size", str(TMPFS_BYTES), "--tmpfs", tmp]
-    return args
+    # The root tmpfs has no size limit and, in a user namespace, belongs to the program: read-only.
+    return [*args, "--remount-ro", "/"]
 
 
 def command(
@@ -160,7 +162,7 @@ def command(
     args = [bwrap, *namespaces, "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     if status_fd is not None:
         args += ["--json-status-fd", str(status_fd)]
-    args += _filesystem_args()
+    args += _filesystem_args()  # (cached: the paths do not change while we run)
     args += ["--file", str(program_fd), f"{WORKDIR}/main.py", "--chdir", WORKDIR]
     args += ["--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", WORKDIR, "--"]
     if uid is not None:

@@ -183,7 +183,7 @@ class Sandbox:
 def _verdict(outcome: Outcome, *, timeout_s: float, cpu_s: int, max_output: int, isolated: bool) -> ProgramResult:
     stdout = outcome.stdout.decode("utf-8", "replace")
     if outcome.timed_out:
-        return ProgramResult(ok=False, output="", error=f"timed out after {timeout_s:g} s")
+        return ProgramResult(ok=False, output=stdout, error=f"timed out after {timeout_s:g} s")
     if outcome.output_overflow:
         return ProgramResult(ok=False, output=stdout, error=f"stopped: printed more than {max_output} bytes")
     code = outcome.returncode

@@ -45,6 +45,12 @@ def all_denied(r: Reply) -> bool:
     return ends(r) and " GOT " not in r["output"]
 
 
+def survives(r: Reply) -> bool:
+    """For attacks on other processes: the containment is that the parent and the sentinel live
+    (test_hostile checks that for every case); the program may take its own sandbox down."""
+    return True
+
+
 def timed_out(r: Reply) -> bool:
     return not r["ok"] and "timed out" in r["error"]
 

@@ -7,9 +7,12 @@ plus the corpus-wide ones below.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -106,3 +109,27 @@ def test_ci_runs_the_real_sandbox():
     """On CI the isolated sandbox must be what runs programs (the ``isolated`` fixture fails otherwise)."""
     if os.environ.get("CI"):
         assert bubblewrap.problem() is None
+
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+NOBODY = 65534
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not SYSTEM_PYTHON.exists(), reason="needs root (to become a normal user)")
+def test_the_corpus_is_contained_for_a_normal_user_too():
+    """The other mode: bubblewrap in its own user namespace, as a user who can read the planted file."""
+    plant = Path(tempfile.mkdtemp(prefix="tg-as-user-"))
+    try:
+        plant.chmod(0o755)
+        (plant / "config.yaml").write_text("planted-secret-" + TAG)
+        (plant / "config.yaml").chmod(0o644)
+        env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": PLANTED_KEY}
+        argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+        argv += [str(SYSTEM_PYTHON), "-B", str(Path(__file__).with_name("as_user.py")), str(ROOT), str(plant)]
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=plant, timeout=600)
+        lines = done.stdout.strip().splitlines()
+        assert done.returncode == 0 and lines, done.stdout[-3000:] + done.stderr[-3000:]
+        assert json.loads(lines[-1])["failed"] == 0, "\n".join(lines)
+        assert (plant / "config.yaml").read_text() == "planted-secret-" + TAG
+    finally:
+        shutil.rmtree(plant, ignore_errors=True)
