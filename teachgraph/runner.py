@@ -8,6 +8,7 @@ streams with ``stream_mode=["custom", "updates"]`` so every node's decision even
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 import time
@@ -127,10 +128,20 @@ def run_episode(
             student=student,
             teacher_graph=teacher_graph,
         )
-    except BaseException:
-        if not resume and not run_dir.has_checkpoint():
-            run_dir.discard_unstarted(remove_root=created)  # nothing ran: leave nothing behind
+    except BaseException as err:
+        if not run_dir.has_checkpoint():
+            if not resume:
+                run_dir.discard_unstarted(remove_root=created)  # nothing ran: leave nothing behind
+        elif isinstance(err, TeachgraphError):
+            _report_anyway(run_dir)  # a run stopped by an error: its report says what failed
         raise
+
+
+def _report_anyway(run_dir: RunDir) -> None:
+    try:
+        write_report(run_dir.root)
+    except Exception:  # the error that stopped the run is what the user must see, not this one
+        logging.getLogger(__name__).warning("could not write the report of %s", run_dir.root, exc_info=True)
 
 
 def _run(
