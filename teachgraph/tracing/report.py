@@ -272,9 +272,13 @@ def data_counts_from_rounds(rounds: Iterable[dict[str, Any]]) -> DataCounts:
     return counts
 
 
-def accuracy_plot(evaluations: Sequence[dict[str, Any]]) -> bytes | None:
+def accuracy_plot(
+    evaluations: Sequence[dict[str, Any]], *, title: str | None = "Student accuracy per iteration"
+) -> bytes | None:
     """PNG: overall validation and test accuracy (thick) and per-skill validation (thin) per
-    iteration, from ``metrics.json`` evaluations. ``None`` when there is nothing to plot."""
+    iteration, from ``metrics.json`` evaluations. ``None`` when there is nothing to plot.
+
+    ``title=None`` leaves the title out (the report's section heading says it already)."""
     evals = sorted(
         (e for e in evaluations if isinstance(e.get("iteration"), int)),
         key=lambda e: e["iteration"],
@@ -317,7 +321,8 @@ def accuracy_plot(evaluations: Sequence[dict[str, Any]]) -> bytes | None:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("accuracy")
     ax.set_xlabel("iteration (0 = before any teacher data)")
-    ax.set_title("Student accuracy per iteration", loc="left", fontsize=13, fontweight="bold")
+    if title:
+        ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
     skill_handles = [h for h in ax.get_lines() if h not in handles]
     if skill_handles:  # an invisible entry as a sub-heading between overall and per-skill lines
         heading = Line2D([], [], ls="none", label="validation per skill:")
@@ -406,15 +411,20 @@ def data_plot(counts: DataCounts, *, max_skills: int = MAX_STACKED_SKILLS) -> by
     bottom.set_xlabel("iteration (data written after evaluation N)")
     _style_axes(top, iterations, bars=True)
     _style_axes(bottom, iterations, bars=True)
+    top.tick_params(labelbottom=True)  # sharex hides the top panel's iteration labels otherwise
     for ax, keys in ((top, skills), (bottom, reasons)):
         if not keys:
             ax.set_yticks([])
     return _png(fig)
 
 
-def skill_heatmap(evaluations: Sequence[dict[str, Any]], *, split: str = "validation") -> bytes | None:
+def skill_heatmap(
+    evaluations: Sequence[dict[str, Any]], *, split: str = "validation", title: str | None = ""
+) -> bytes | None:
     """PNG: ``split`` accuracy per skill (rows, overall first) and iteration (columns), annotated.
-    ``None`` when no evaluation has per-skill accuracy."""
+    ``None`` when no evaluation has per-skill accuracy.
+
+    ``title`` defaults to "Per-skill <split> accuracy"; ``None`` leaves it out."""
     evals = sorted(
         (e for e in evaluations if isinstance(e.get("iteration"), int)),
         key=lambda e: e["iteration"],
@@ -481,7 +491,8 @@ def skill_heatmap(evaluations: Sequence[dict[str, Any]], *, split: str = "valida
     bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     bar.ax.tick_params(labelsize=8)
     bar.outline.set_linewidth(0.5)
-    fig.suptitle(f"Per-skill {split} accuracy", x=0.01, ha="left", fontsize=13, fontweight="bold")
+    if title is not None:
+        fig.suptitle(title or f"Per-skill {split} accuracy", x=0.01, ha="left", fontsize=13, fontweight="bold")
     return _png(fig)
 
 
@@ -581,7 +592,7 @@ def _accuracy_section(data: RunData) -> _Html:
             "No evaluations yet: metrics.json is missing or has no evaluations "
             "(the run has not finished its first evaluation)."
         )
-    png = accuracy_plot(evals)
+    png = accuracy_plot(evals, title=None)  # the section heading is the title
     body = _img(png, "accuracy per iteration") if png else _missing("No accuracy values to plot.")
     rows = []
     for e in evals:
@@ -653,7 +664,7 @@ def _data_section(data: RunData) -> _Html:
 
 def _heatmap_section(data: RunData) -> _Html:
     evals = data.evaluations
-    png = skill_heatmap(evals) if evals else None
+    png = skill_heatmap(evals, title=None) if evals else None
     if png is None:
         return _missing("No per-skill validation accuracy yet (metrics.json missing or without evaluations).")
     skills = _per_skill_names(evals)
@@ -694,7 +705,7 @@ def _forest_section(data: RunData) -> _Html:
                 )
                 continue
             try:
-                png_path = forest.draw(Path(tmp) / f"forest-{iteration:03d}.png", title=f"iteration {iteration}")
+                png_path = forest.draw(Path(tmp) / f"forest-{iteration:03d}.png")  # under its "Iteration N" heading
                 parts.append(_img(png_path.read_bytes(), f"skill forest at iteration {iteration}"))
             except Exception as err:  # one undrawable snapshot must not hide the others
                 log.warning("drawing the forest of iteration %d failed", iteration, exc_info=True)
