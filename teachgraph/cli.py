@@ -105,7 +105,12 @@ def trace(
         str | None, typer.Option("--node", "-n", help="Only this node (e.g. policy, data_writing).")
     ] = None,
     skill: Annotated[
-        str | None, typer.Option("--skill", "-s", help="Only events for skills containing this text.")
+        str | None,
+        typer.Option(
+            "--skill",
+            "-s",
+            help="Only events about skills containing this text: the task's gold skills or the teacher's induced ones.",
+        ),
     ] = None,
     kind: Annotated[
         str | None, typer.Option("--kind", "-k", help="Only this event kind (decision, verdict, llm_call, ...).")
