@@ -150,7 +150,7 @@ def resolve_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         if isinstance(holder, dict) and isinstance(holder.get(leaf), str | Path):
             holder[leaf] = str(_absolute(holder[leaf], base_dir))
     student = out.get("student")
-    if isinstance(student, dict) and isinstance(student.get("model"), str) and student["model"] not in KNOWN_MODELS:
+    if isinstance(student, dict) and _is_model_dir(student.get("model"), student.get("kind")):
         out["student"] = {**student, "model": str(_absolute(student["model"], base_dir))}
     teacher = out.get("teacher")
     if isinstance(teacher, dict) and isinstance(teacher.get("models"), dict):
@@ -159,6 +159,11 @@ def resolve_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
             "models": {node: _resolve_spec(spec, base_dir) for node, spec in teacher["models"].items()},
         }
     return out
+
+
+def _is_model_dir(model: Any, kind: Any) -> bool:
+    """Whether ``student.model`` names a local directory (an endpoint student's model is a name)."""
+    return isinstance(model, str) and model not in KNOWN_MODELS and kind != "openai-compatible"
 
 
 def _absolute(value: str | Path, base_dir: Path) -> Path:
@@ -193,7 +198,7 @@ def _named_paths(config: RunConfig) -> list[tuple[str, Path, str]]:
         raw = spec.get("spec") if isinstance(spec, dict) else spec
         if isinstance(raw, str) and raw.strip().lower().startswith(SCRIPTED):
             named.append((f"teacher.models.{node}", Path(raw.strip()[len(SCRIPTED) :].strip()), "file"))
-    if config.student.model not in KNOWN_MODELS:
+    if _is_model_dir(config.student.model, config.student.kind):
         named.append(("student.model", Path(config.student.model).expanduser(), "directory"))
     data_dir = config.task.params.get("data_dir")
     if isinstance(data_dir, str | Path):
