@@ -1,7 +1,9 @@
 """The ``teachgraph`` command line: run | trace | report | graph | tasks | models.
 
 User errors (bad config, missing data, unknown names) print one red line and exit with status 2;
-no traceback. Everything else is a bug and keeps its traceback.
+no traceback. A run that finished but failed (every LLM call failed, or failures left it without
+an accepted example; see :mod:`teachgraph.tracing.failures`) prints what failed and exits with
+status 1. Everything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def run(
 
     from teachgraph.progress import Progress
     from teachgraph.runner import resume_run, start_run
+    from teachgraph.tracing.failures import read_health
 
     # Library deprecation chatter (transformers, peft) drowns the progress lines; it is not the
     # user's to act on. Real errors still surface.
@@ -87,6 +90,10 @@ def run(
             raise TeachgraphError("usage: teachgraph run CONFIG --out DIR   (or: teachgraph run --resume DIR)")
         metrics = start_run(config, out, preset=preset, on_event=progress)
     progress.summary(metrics, out)
+    health = read_health(out)
+    progress.failures(health, out)
+    if health.failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -98,7 +105,12 @@ def trace(
         str | None, typer.Option("--node", "-n", help="Only this node (e.g. policy, data_writing).")
     ] = None,
     skill: Annotated[
-        str | None, typer.Option("--skill", "-s", help="Only events for skills containing this text.")
+        str | None,
+        typer.Option(
+            "--skill",
+            "-s",
+            help="Only events about skills containing this text: the task's gold skills or the teacher's induced ones.",
+        ),
     ] = None,
     kind: Annotated[
         str | None, typer.Option("--kind", "-k", help="Only this event kind (decision, verdict, llm_call, ...).")

@@ -2,6 +2,11 @@
 
 A run is described by a single YAML file (see ``examples/*.yaml``). It is validated here, at the
 boundary, so a typo fails before any model is loaded, with one line that says what to fix.
+
+Relative paths in a config file (``scripted:`` script files, ``student.model`` directories,
+``student.cache_dir``, ``task.params.data_dir``) are relative to the *config file's* directory, not
+to wherever the command was started, and every file a config names is checked before a run starts
+(:func:`check_paths`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from teachgraph.errors import ConfigError, DataNotFoundError
 from teachgraph.sandbox import SandboxMode
-from teachgraph.student.config import StudentConfig
+from teachgraph.student.config import KNOWN_MODELS, StudentConfig
 from teachgraph.tasks.base import TaskConfig
 
 Environment = Literal["open_ended", "skill_list", "skill_tree"]
@@ -123,6 +128,90 @@ class RunConfig(Strict):
     )
 
 
+# Plain path fields (dotted keys into the config mapping), resolved against the config file's
+# directory. Model specs and ``student.model`` are handled apart: only part of them is a path.
+PATH_FIELDS: tuple[str, ...] = ("student.cache_dir", "task.params.data_dir")
+SCRIPTED = "scripted:"
+
+
+def resolve_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """A copy of a raw config mapping with its relative paths made absolute against ``base_dir``.
+
+    Covers :data:`PATH_FIELDS`, ``scripted:PATH`` model specs (string or ``{spec: ...}`` form) and a
+    ``student.model`` that is a directory rather than a known model name. Values of the wrong type
+    are left alone for validation to report.
+    """
+    base_dir = base_dir.resolve()
+    out = _merge(data, {})
+    for dotted in PATH_FIELDS:
+        *parents, leaf = dotted.split(".")
+        holder = out
+        for key in parents:
+            child = holder.get(key) if isinstance(holder, dict) else None
+            if not isinstance(child, dict):
+                holder = None
+                break
+            holder[key] = child = dict(child)
+            holder = child
+        if isinstance(holder, dict) and isinstance(holder.get(leaf), str | Path):
+            holder[leaf] = str(_absolute(holder[leaf], base_dir))
+    student = out.get("student")
+    if isinstance(student, dict) and _is_model_dir(student.get("model"), student.get("kind")):
+        out["student"] = {**student, "model": str(_absolute(student["model"], base_dir))}
+    teacher = out.get("teacher")
+    if isinstance(teacher, dict) and isinstance(teacher.get("models"), dict):
+        out["teacher"] = {
+            **teacher,
+            "models": {node: _resolve_spec(spec, base_dir) for node, spec in teacher["models"].items()},
+        }
+    return out
+
+
+def _is_model_dir(model: Any, kind: Any) -> bool:
+    """Whether ``student.model`` names a local directory (an endpoint student's model is a name)."""
+    return isinstance(model, str) and model not in KNOWN_MODELS and kind != "openai-compatible"
+
+
+def _absolute(value: str | Path, base_dir: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+def _resolve_spec(spec: Any, base_dir: Path) -> Any:
+    if isinstance(spec, dict) and isinstance(spec.get("spec"), str):
+        return {**spec, "spec": _resolve_spec(spec["spec"], base_dir)}
+    if isinstance(spec, str) and spec.strip().lower().startswith(SCRIPTED):
+        return SCRIPTED + str(_absolute(spec.strip()[len(SCRIPTED) :].strip(), base_dir))
+    return spec
+
+
+def check_paths(config: RunConfig) -> None:
+    """Fail with one line naming the first file or directory the config names that does not exist.
+
+    Called before a run creates anything, so a typo in a path costs no work and leaves no run
+    directory behind.
+    """
+    for where, path, kind in _named_paths(config):
+        exists = path.is_dir() if kind == "directory" else path.is_file()
+        if not exists:
+            raise DataNotFoundError(f"{where} names a {kind} that does not exist: {path}")
+
+
+def _named_paths(config: RunConfig) -> list[tuple[str, Path, str]]:
+    """``(config key, path, "file" | "directory")`` for every path the config names."""
+    named: list[tuple[str, Path, str]] = []
+    for node, spec in config.teacher.models.items():
+        raw = spec.get("spec") if isinstance(spec, dict) else spec
+        if isinstance(raw, str) and raw.strip().lower().startswith(SCRIPTED):
+            named.append((f"teacher.models.{node}", Path(raw.strip()[len(SCRIPTED) :].strip()), "file"))
+    if _is_model_dir(config.student.model, config.student.kind):
+        named.append(("student.model", Path(config.student.model).expanduser(), "directory"))
+    data_dir = config.task.params.get("data_dir")
+    if isinstance(data_dir, str | Path):
+        named.append(("task.params.data_dir", Path(data_dir).expanduser(), "directory"))
+    return named
+
+
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in override.items():
@@ -140,8 +229,14 @@ def _one_line(err: ValidationError, source: str) -> str:
     return f"invalid config {source}: {where}: {first['msg']}{more}"
 
 
-def parse_config(data: dict[str, Any], *, source: str = "", preset: str | None = None) -> RunConfig:
-    """Validate a config mapping, applying ``preset`` (a key of its ``presets``) when given."""
+def parse_config(
+    data: dict[str, Any], *, source: str = "", preset: str | None = None, base_dir: Path | None = None
+) -> RunConfig:
+    """Validate a config mapping, applying ``preset`` (a key of its ``presets``) when given.
+
+    With ``base_dir``, relative paths in it resolve against that directory (see
+    :func:`resolve_paths`); without, they stay relative to the current directory.
+    """
     if not isinstance(data, dict):
         raise ConfigError(f"invalid config {source}: expected a mapping at the top level")
     if preset is not None:
@@ -149,6 +244,8 @@ def parse_config(data: dict[str, Any], *, source: str = "", preset: str | None =
         if preset not in presets:
             raise ConfigError(f"config {source} has no preset {preset!r}; presets: {', '.join(presets) or '(none)'}")
         data = _merge(data, presets[preset])
+    if base_dir is not None:
+        data = resolve_paths(data, base_dir)
     try:
         return RunConfig.model_validate(data)
     except ValidationError as err:
@@ -156,7 +253,11 @@ def parse_config(data: dict[str, Any], *, source: str = "", preset: str | None =
 
 
 def load_config(path: str | Path, *, preset: str | None = None) -> RunConfig:
-    """Read and validate a YAML run config; every failure is a one-line ``TeachgraphError``."""
+    """Read and validate a YAML run config; every failure is a one-line ``TeachgraphError``.
+
+    Relative paths in the file resolve against the file's own directory, so the same config works
+    from any current directory.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"config file not found: {path}")
@@ -166,4 +267,6 @@ def load_config(path: str | Path, *, preset: str | None = None) -> RunConfig:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise ConfigError(f"config {path} is not valid YAML{where}: {getattr(err, 'problem', err)}") from None
-    return parse_config(data or {}, source=str(path), preset=preset)
+    config = parse_config(data or {}, source=str(path), preset=preset, base_dir=path.parent)
+    check_paths(config)
+    return config

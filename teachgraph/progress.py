@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from teachgraph.tracing.failures import RunHealth, iterations_text
+
+MAX_FAILURE_GROUPS = 8  # lines of the failure summary before "... N more"
 
 
 class Progress:
@@ -101,3 +106,23 @@ class Progress:
             self.console.print(
                 f"run directory: [bold]{out}[/]  (report: {out}/report.html; decisions: teachgraph trace {out})"
             )
+
+    def failures(self, health: RunHealth, out: Path | None) -> None:
+        """What failed, after the summary: a headline and one line per (node, model, cause)."""
+        if health.status == "ok":
+            return
+        colour = "red" if health.failed else "yellow"
+        self.console.print(f"[bold {colour}]{escape(health.headline())}[/]")
+        table = Table(show_header=True, header_style=colour, box=None, pad_edge=False)
+        for col in ("node", "model", "count", "iterations", "error"):
+            table.add_column(col, overflow="fold")
+        for group in health.groups[:MAX_FAILURE_GROUPS]:
+            table.add_row(
+                group.node, group.model, f"{group.count}x", iterations_text(group.iterations), escape(group.error)
+            )
+        self.console.print(table)
+        more = len(health.groups) - MAX_FAILURE_GROUPS
+        where = f"teachgraph trace {out} --kind failure" if out is not None else "the trace"
+        self.console.print(
+            f"[{colour}]{f'... {more} more kind(s) of failure; ' if more > 0 else ''}details: {where}[/]"
+        )

@@ -8,6 +8,7 @@ streams with ``stream_mode=["custom", "updates"]`` so every node's decision even
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 import time
@@ -16,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import StateGraph
 
-from teachgraph.config import RunConfig, load_config, parse_config
+from teachgraph.config import RunConfig, check_paths, load_config, parse_config, resolve_paths
 from teachgraph.errors import TeachgraphError
+from teachgraph.graphs.checkpoint import sqlite_checkpointer
 from teachgraph.graphs.episode import EpisodeContext, episode
 from teachgraph.graphs.state import TeacherContext
 from teachgraph.graphs.teacher import build_teacher
@@ -120,18 +121,64 @@ def run_episode(
         models, student: Ready objects overriding the config's (tests, notebooks).
         teacher_graph: An uncompiled teacher graph replacing the config's environment.
     """
+    check_paths(config)  # a missing file fails here, before anything is created
     run_dir = RunDir(out)
     if not resume and run_dir.exists():
-        raise TeachgraphError(
-            f"run directory {run_dir.root} already holds a run; resume it with --resume or pick another --out"
+        if run_dir.has_checkpoint():
+            if run_dir.read_metrics().get("stop_reason"):
+                raise TeachgraphError(
+                    f"run directory {run_dir.root} already holds a finished run; pick another --out "
+                    "(or delete it to start over)"
+                )
+            raise TeachgraphError(
+                f"run directory {run_dir.root} already holds a run; continue it with "
+                f"`teachgraph run --resume {run_dir.root}`, or pick another --out (or delete it to start over)"
+            )
+        run_dir.discard_unstarted()  # left by a run that failed before its first checkpoint
+    created = not run_dir.root.exists()
+    try:
+        return _run(
+            config,
+            run_dir,
+            resume=resume,
+            on_event=on_event,
+            models=models,
+            student=student,
+            teacher_graph=teacher_graph,
         )
+    except BaseException as err:
+        if not run_dir.has_checkpoint():
+            if not resume:
+                run_dir.discard_unstarted(remove_root=created)  # nothing ran: leave nothing behind
+        elif isinstance(err, TeachgraphError):
+            _report_anyway(run_dir)  # a run stopped by an error: its report says what failed
+        raise
+
+
+def _report_anyway(run_dir: RunDir) -> None:
+    try:
+        write_report(run_dir.root)
+    except Exception:  # the error that stopped the run is what the user must see, not this one
+        logging.getLogger(__name__).warning("could not write the report of %s", run_dir.root, exc_info=True)
+
+
+def _run(
+    config: RunConfig,
+    run_dir: RunDir,
+    *,
+    resume: bool,
+    on_event: EventSink | None,
+    models: ModelRouter | None,
+    student: Any,
+    teacher_graph: StateGraph | None,
+) -> dict[str, Any]:
     sandbox_in_use = check_sandbox(config, Sandbox(mode=config.sandbox))  # before anything is loaded
     ctx = build_context(config, run_dir, models=models, student=student, teacher_graph=teacher_graph)
     if not resume:
         run_dir.write_config(resolved_config(config, ctx.teacher_context.models, sandbox_in_use))
     conn = sqlite3.connect(run_dir.checkpoints_path, check_same_thread=False)
     try:
-        graph = episode().compile(checkpointer=SqliteSaver(conn))
+        graph = episode().compile(checkpointer=_checkpointer(conn, ctx))
         thread = thread_config()
         inputs: dict[str, Any] | None
         if resume:
@@ -152,6 +199,12 @@ def run_episode(
         return metrics
     finally:
         conn.close()
+
+
+def _checkpointer(conn: sqlite3.Connection, ctx: EpisodeContext) -> Any:
+    """The run's SQLite checkpointer; a custom teacher graph's state types are registered too."""
+    builder = getattr(ctx.teacher_graph, "builder", None)
+    return sqlite_checkpointer(conn, *([builder.state_schema] if builder is not None else []))
 
 
 def _drive(graph: Any, inputs: Any, thread: dict[str, Any], ctx: EpisodeContext, on_event: EventSink | None) -> None:
@@ -216,10 +269,13 @@ def fork_run(
         raise TeachgraphError(f"fork target {dst.root} already exists")
     config = load_run_config(src)
     if models:
+        # Programmatic specs: a relative scripted: path is relative to the current directory.
+        models = resolve_paths({"teacher": {"models": models}}, Path.cwd())["teacher"]["models"]
         config = config.model_copy(
             update={"teacher": config.teacher.model_copy(update={"models": {**config.teacher.models, **models}})}
         )
         config = parse_config(config.model_dump(mode="json"), source="fork")  # re-validate node names and specs
+    check_paths(config)
     sandbox_in_use = check_sandbox(config, Sandbox(mode=config.sandbox))
     shutil.copytree(src.root, dst.root, ignore=shutil.ignore_patterns("report.html"))
     for i in dst.iterations_with_data():
@@ -236,7 +292,7 @@ def fork_run(
     ctx = build_context(config, dst, student=student)
     conn = sqlite3.connect(dst.checkpoints_path, check_same_thread=False)
     try:
-        graph = episode().compile(checkpointer=SqliteSaver(conn))
+        graph = episode().compile(checkpointer=_checkpointer(conn, ctx))
         target = None
         for snapshot in graph.get_state_history(thread_config()):
             if snapshot.next == ("teacher",) and snapshot.values.get("iteration") == iteration:

@@ -16,6 +16,9 @@ from teachgraph.skills.node import SkillNode
 if TYPE_CHECKING:
     from teachgraph.skills.forest import SkillForest
 
+# Policy statistics that only record that something else happened (when a bandit last updated a
+# skill, how often it did): kept in the diff, left out of its summary unless asked for.
+BOOKKEEPING_POLICY_KEYS = frozenset({"updated_at", "pulls"})
 # Attributes compared between the two forests (path and name are the node's identity).
 _COMPARED = tuple(f for f in SkillNode.model_fields if f not in ("path", "name"))
 _DEFAULTS = SkillNode(path="_", name="_").model_dump(mode="json")
@@ -48,24 +51,36 @@ class ForestDiff(BaseModel):
         """True when the two forests hold the same skills, attributes and assignments."""
         return not (self.added or self.removed or self.changed or self.assignments)
 
-    def summary(self) -> str:
+    def summary(self, *, bookkeeping: bool = False) -> str:
         """Human-readable lines, one per change, ``"no changes"`` for an empty diff.
 
         For example ``+ addition/carrying (quota 4)``, ``- fractions/old``,
         ``~ addition: quota 0 -> 4`` and ``assignments: 3 assigned, 1 moved, 0 unassigned``.
+        Bookkeeping changes (:data:`BOOKKEEPING_POLICY_KEYS`, e.g. ``policy updated_at 1 -> 2``)
+        are counted on a last line instead of listed, unless ``bookkeeping`` is true.
         """
         if self.is_empty():
             return "no changes"
         lines: list[str] = []
+        hidden: dict[str, int] = {}
         for path in self.added:
             quota = self.added_attributes.get(path, {}).get("quota", 0)
             lines.append(f"+ {path}" + (f" (quota {quota})" if quota else ""))
         lines.extend(f"- {path}" for path in self.removed)
         for path, attrs in self.changed.items():
             for attr, (before, after) in attrs.items():
+                if attr == "policy" and not bookkeeping:
+                    for key in BOOKKEEPING_POLICY_KEYS & {*before, *after}:
+                        if before.get(key) != after.get(key):
+                            hidden[f"policy {key}"] = hidden.get(f"policy {key}", 0) + 1
+                    before = {k: v for k, v in before.items() if k not in BOOKKEEPING_POLICY_KEYS}
+                    after = {k: v for k, v in after.items() if k not in BOOKKEEPING_POLICY_KEYS}
                 lines.extend(f"~ {path}: {text}" for text in _describe(attr, before, after))
         if self.assignments:
             lines.append(_describe_assignments(self.assignments))
+        if hidden:
+            what = ", ".join(f"{name} ×{n}" for name, n in sorted(hidden.items()))
+            lines.append(f"({sum(hidden.values())} bookkeeping change(s) not listed: {what})")
         return "\n".join(lines)
 
 

@@ -18,8 +18,11 @@ the old or the new version, never half a file, and a resumed run can rewrite the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -87,6 +90,28 @@ class RunDir:
 
     def exists(self) -> bool:
         return self.config_path.is_file()
+
+    def has_checkpoint(self) -> bool:
+        """Whether the checkpoint database holds at least one checkpoint (the run started)."""
+        if not self.checkpoints_path.is_file():
+            return False
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{self.checkpoints_path}?mode=ro", uri=True)) as conn:
+                return conn.execute("SELECT 1 FROM checkpoints LIMIT 1").fetchone() is not None
+        except sqlite3.Error:  # no table yet (created but never written), or not a database
+            return False
+
+    def discard_unstarted(self, *, remove_root: bool = False) -> None:
+        """Remove what a run that never reached its first checkpoint left (config, empty
+        database, trace); with ``remove_root``, the directory too when nothing else is in it."""
+        for path in (self.config_path, self.checkpoints_path, self.trace_path):
+            path.unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm", "-journal"):
+            self.checkpoints_path.with_name(self.checkpoints_path.name + suffix).unlink(missing_ok=True)
+        if remove_root and self.root.is_dir():
+            leftovers = [p for p in self.root.iterdir() if not (p.is_dir() and not any(p.rglob("*")))]
+            if not leftovers:
+                shutil.rmtree(self.root)
 
     # writers
     def write_config(self, data: dict[str, Any]) -> None:

@@ -143,6 +143,19 @@ def test_single_file_model_is_used_in_place() -> None:
     assert row.prepared and row.sha256_ok is True  # recorded by the prepare() above
 
 
+def test_status_checks_a_pip_installed_model_nobody_prepared(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The SmolLM2 student's GGUF is installed by pip and read in place: no prepare() ever ran
+    # (fresh cache), yet the listing must say whether its bytes are right, not "-".
+    row = {r.name: r for r in model_status()}["smollm2-135m-instruct"]
+    assert row.prepared and row.sha256_ok is True
+
+    def no_hashing(_: Path) -> str:
+        raise AssertionError("re-hashed a file already checked")
+
+    monkeypatch.setattr(registry, "sha256_file", no_hashing)  # the check was recorded
+    assert {r.name: r for r in model_status()}["smollm2-135m-instruct"].sha256_ok is True
+
+
 def test_missing_llama_cpp_is_a_missing_dependency(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # makes `import llama_cpp` fail
     with pytest.raises(MissingDependencyError, match=r"pip install 'teachgraph\[local\]'"):

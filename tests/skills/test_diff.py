@@ -113,3 +113,17 @@ def test_diff_does_not_alias_the_forests() -> None:
     diff = before.diff(after)
     diff.changed["fractions"]["accuracy_history"][1].clear()
     assert len(after.node("fractions").accuracy_history) == 3
+
+
+def test_summary_counts_bookkeeping_instead_of_listing_it() -> None:
+    before = example_forest()
+    after = before.copy()
+    after.update("fractions", policy={"value": 0.25, "pulls": 1.0, "updated_at": 1.0})
+    after.update("fractions/mixed numbers", policy={"pulls": 2.0, "updated_at": 1.0})
+    summary = before.diff(after).summary()
+    assert summary.splitlines() == [
+        "~ fractions: policy value none -> 0.25",
+        "(4 bookkeeping change(s) not listed: policy pulls ×2, policy updated_at ×2)",
+    ]
+    full = before.diff(after).summary(bookkeeping=True)
+    assert "~ fractions: policy updated_at none -> 1" in full and "not listed" not in full

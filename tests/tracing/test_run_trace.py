@@ -45,6 +45,7 @@ def test_report_is_written_for_a_real_run(smoke_run: Path):
 
 def _variant(tmp_path: Path, **teacher_models: str) -> Path:
     data = yaml.safe_load(SMOKE.read_text())
+    data["teacher"]["models"]["default"] = f"scripted:{SMOKE.parent / 'smoke_script.yaml'}"  # written elsewhere
     data["teacher"]["models"].update(teacher_models)
     data["loop"]["iterations"] = 1
     path = tmp_path / "config.yaml"

@@ -300,8 +300,7 @@ def prepare(name: str) -> Path:
 class LocalModelStatus:
     """What ``teachgraph models`` shows for one embedded model.
 
-    ``sha256_ok`` is ``None`` when the file exists but has not been hashed yet (pass
-    ``verify=True`` to :func:`model_status` to hash it).
+    ``sha256_ok`` is ``None`` only when there is no file to check.
     """
 
     name: str
@@ -316,7 +315,12 @@ class LocalModelStatus:
 
 
 def model_status(*, verify_hashes: bool = False) -> list[LocalModelStatus]:
-    """Status of every registered local model, without assembling anything."""
+    """Status of every registered local model, without assembling anything.
+
+    A file that was never checked (a single-file model used in place, installed by pip and not
+    yet loaded) is hashed now and its record kept, so later calls cost a ``stat``;
+    ``verify_hashes`` re-hashes every file regardless of records.
+    """
     rows: list[LocalModelStatus] = []
     for info in REGISTRY.values():
         try:
@@ -334,10 +338,8 @@ def model_status(*, verify_hashes: bool = False) -> list[LocalModelStatus]:
             sha_ok = None
         elif not size_ok:
             sha_ok = False
-        elif verify_hashes:
-            sha_ok = verify(info, candidate, force=True)
         else:
-            sha_ok = True if _is_recorded_ok(info, candidate) else None
+            sha_ok = verify(info, candidate, force=verify_hashes)
         rows.append(
             LocalModelStatus(
                 name=info.name,
