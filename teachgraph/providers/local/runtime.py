@@ -39,7 +39,36 @@ def require_llama_cpp() -> Any:
         import llama_cpp
     except ImportError:
         raise MissingDependencyError("local models", "llama-cpp-python", "local") from None
+    use_plain_cpu_buffers(llama_cpp)
     return llama_cpp
+
+
+def use_plain_cpu_buffers(llama_cpp: Any) -> None:
+    """Make every ``Llama`` load its weights into plain CPU buffers (process-wide, idempotent).
+
+    By default llama.cpp repacks weights into "extra buffer types" for ISA-specific kernels (AMX
+    on recent Xeons). Virtual machines may advertise AMX (``amx_tile`` in /proc/cpuinfo, and the
+    kernel grants the tile permission) while the tile instructions still raise SIGILL: the first
+    decode kills the process (seen on this project's machines with both the Qwen teacher and the
+    SmolLM2 GGUF). Plain buffers use the AVX kernels, which work everywhere.
+    ``llama-cpp-python`` exposes no argument for it, so its default-parameter factory is wrapped.
+    ``TEACHGRAPH_LLAMA_EXTRA_BUFFERS=1`` keeps llama.cpp's default on machines where AMX works.
+    """
+    if os.environ.get("TEACHGRAPH_LLAMA_EXTRA_BUFFERS", "").strip() == "1":
+        return
+    low_level = llama_cpp.llama_cpp
+    original = low_level.llama_model_default_params
+    if getattr(original, "plain_cpu_buffers", False):
+        return
+
+    def plain_params() -> Any:
+        params = original()
+        if hasattr(params, "use_extra_bufts"):
+            params.use_extra_bufts = False
+        return params
+
+    plain_params.plain_cpu_buffers = True  # type: ignore[attr-defined]
+    low_level.llama_model_default_params = plain_params
 
 
 def default_threads() -> int:

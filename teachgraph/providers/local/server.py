@@ -52,6 +52,8 @@ def _watch():
         time.sleep(1.0)
     os._exit(0)
 threading.Thread(target=_watch, daemon=True).start()
+from teachgraph.providers.local.runtime import require_llama_cpp
+require_llama_cpp()  # plain CPU buffers in the server too (see use_plain_cpu_buffers)
 sys.argv = ["llama_cpp.server", *sys.argv[2:]]
 runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 """
