@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from teachgraph.costs import Price
 from teachgraph.errors import ConfigError, DataNotFoundError
 from teachgraph.student.config import StudentConfig
 from teachgraph.tasks.base import TaskConfig
@@ -76,6 +77,10 @@ class TeacherSettings(Strict):
         default="answer", description="Train on the final answer alone, or a short rationale then the answer."
     )
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
+    review: bool = Field(
+        default=False,
+        description="Pause after validation for a person to approve, reject or edit the batch (LangGraph interrupt).",
+    )
     seed: int = 0
 
     @field_validator("models")
@@ -92,7 +97,7 @@ class TeacherSettings(Strict):
 
 
 class LoopSettings(Strict):
-    """When the episode stops: iterations, data budget, or a plateau — whichever comes first."""
+    """When the episode stops: iterations, data, token or cost budget, or a plateau — whichever comes first."""
 
     iterations: int = Field(default=3, ge=1)
     data_budget: int | None = Field(default=None, ge=1, description="Stop once this many examples were accepted.")
@@ -100,6 +105,12 @@ class LoopSettings(Strict):
         default=None, ge=1, description="Stop after this many iterations without validation gain."
     )
     plateau_min_delta: float = Field(default=0.0, ge=0)
+    token_budget: int | None = Field(
+        default=None, ge=1, description="Stop at the first iteration boundary once the teacher used this many tokens."
+    )
+    cost_budget: float | None = Field(
+        default=None, gt=0, description="Stop at the first iteration boundary once the teacher spent this many USD."
+    )
     evaluate_test: bool = Field(default=True, description="Also evaluate the held-out test split each iteration.")
 
 
@@ -112,6 +123,10 @@ class RunConfig(Strict):
     student: StudentConfig = Field(default_factory=StudentConfig)
     teacher: TeacherSettings = Field(default_factory=TeacherSettings)
     loop: LoopSettings = Field(default_factory=LoopSettings)
+    prices: dict[str, Price] = Field(
+        default_factory=dict,
+        description="Model label, bare name or glob -> USD per 1M tokens; extends teachgraph.costs.DEFAULT_PRICES.",
+    )
     presets: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Named overrides, e.g. 'quick', applied with --preset."
     )

@@ -79,6 +79,7 @@ REASON_COLOURS = {
     RejectionReason.TOO_EASY.value: "#1f77b4",
     RejectionReason.OVER_QUOTA.value: "#bcbd22",
     RejectionReason.CUSTOM.value: "#e377c2",
+    RejectionReason.REVIEWER.value: "#17becf",
     UNVALIDATED: "#c7c7c7",
 }
 
