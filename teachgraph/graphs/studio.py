@@ -37,7 +37,9 @@ def studio_context() -> TeacherContext:
 
 
 def _studio_graph(environment: str) -> Any:
-    teacher = BUILDERS[environment]().compile()
+    # human_review is a pass-through unless the config sets teacher.review; then a Studio run
+    # pauses at it and is resumed from Studio with the decision (Command(resume=...)).
+    teacher = BUILDERS[environment](review=True).compile()
 
     def teach(state: TeacherState) -> dict[str, Any]:
         """Run one teacher step with the Studio context."""

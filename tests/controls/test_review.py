@@ -140,3 +140,28 @@ def _approve_all(tmp_path: Path) -> Path:
     path = tmp_path / "review.yaml"
     path.write_text("default: approve\n")
     return path
+
+
+def test_studio_resumes_the_same_interrupt(tmp_path: Path, monkeypatch):
+    """What `langgraph dev` does: the Studio graph on a checkpointed thread pauses at the review
+    and a Command(resume=...) addressed to that interrupt finishes the step."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.types import Command
+
+    from teachgraph.graphs import studio
+
+    monkeypatch.setenv("TEACHGRAPH_CONFIG", str(smoke_config(tmp_path, "studio", teacher={"review": True})))
+    studio.studio_context.cache_clear()
+    try:
+        graph = studio._studio_graph("skill_tree").copy(update={"checkpointer": InMemorySaver()})
+        thread = {"configurable": {"thread_id": "studio-review"}}
+        paused = graph.invoke({"iteration": 0}, thread)
+        (interrupt,) = paused["__interrupt__"]
+        batch = interrupt.value["examples"]
+        assert interrupt.value["kind"] == "review" and batch and all(e["accepted"] for e in batch)
+        out = graph.invoke(Command(resume={interrupt.id: {"reject": {"1": "off topic"}}}), thread)
+        first = next(ex for ex in out["examples"] if ex.id == batch[0]["id"])
+        assert first.verdict.reason.value == "rejected_by_reviewer" and first.provenance.review == "rejected: off topic"
+        assert sum(ex.accepted for ex in out["examples"]) == len(batch) - 1
+    finally:
+        studio.studio_context.cache_clear()
