@@ -150,7 +150,11 @@ def _step(calls: _Calls, config: RunConfig, ctx: TeacherContext, step: int, fore
             max_groups=s.max_skills,
         )
         groups = [
-            {"name": name, "description": desc[:120] or "What goes wrong.", "instance_ids": [f"q{k}" for k in range(1, 4)]}
+            {
+                "name": name,
+                "description": desc[:120] or "What goes wrong.",
+                "instance_ids": [f"q{k}" for k in range(1, 4)],
+            }
             for name, desc in ((forest.node(r).name, forest.node(r).description) for r in roots)
         ]
         calls.add("error_analysis", ErrorAnalysis, analysis_node.SYSTEM, user, json.dumps({"groups": groups}))
@@ -180,8 +184,13 @@ def _step(calls: _Calls, config: RunConfig, ctx: TeacherContext, step: int, fore
             )
             reply = {
                 "actions": [
-                    {"skill": forest.node(r).name, "action": "explore", "reason": "The student still fails most of these questions.",
-                     "num_new_subskills": s.explore_subskills, "quota_per_new_subskill": share // s.explore_subskills}
+                    {
+                        "skill": forest.node(r).name,
+                        "action": "explore",
+                        "reason": "The student still fails most of these questions.",
+                        "num_new_subskills": s.explore_subskills,
+                        "quota_per_new_subskill": share // s.explore_subskills,
+                    }
                     for r in roots
                 ]
             }
@@ -192,10 +201,21 @@ def _step(calls: _Calls, config: RunConfig, ctx: TeacherContext, step: int, fore
                 names = [forest.node(c).name for c in children]
                 existing = ("Existing subskills (do not repeat): " + "; ".join(names) + "\n") if names else ""
                 node = forest.node(r)
-                user = subskill_node.USER.format(name=node.name, description=node.description, existing=existing, n=s.explore_subskills)
-                new = [(f"{node.name} case {len(children) + k + 1}", f"Questions on {node.name}, variant {k + 1}.") for k in range(s.explore_subskills)]
+                user = subskill_node.USER.format(
+                    name=node.name, description=node.description, existing=existing, n=s.explore_subskills
+                )
+                new = [
+                    (f"{node.name} case {len(children) + k + 1}", f"Questions on {node.name}, variant {k + 1}.")
+                    for k in range(s.explore_subskills)
+                ]
                 reply = {"subskills": [{"name": n, "description": d} for n, d in new]}
-                calls.add("subskill_exploration", subskill_node.SubskillProposal, subskill_node.SYSTEM, user, json.dumps(reply))
+                calls.add(
+                    "subskill_exploration",
+                    subskill_node.SubskillProposal,
+                    subskill_node.SYSTEM,
+                    user,
+                    json.dumps(reply),
+                )
                 for n, d in new:
                     quotas[forest.add_skill(n, parent=r, description=d, iteration=step)] = max(share // len(new), 1)
             else:
@@ -205,7 +225,10 @@ def _step(calls: _Calls, config: RunConfig, ctx: TeacherContext, step: int, fore
         if env == "skill_list" and s.allocation == "llm":
             lines = "\n".join(f"- {forest.node(r).name}: accuracy 0.00; 0 written" for r in roots)
             user = allocation_node.ALLOC_USER.format(budget=s.examples_per_iteration, skills=lines)
-            reply = {"quotas": [{"subskill": forest.node(r).name, "quota": share} for r in roots], "reason": "Weaker skills get more examples."}
+            reply = {
+                "quotas": [{"subskill": forest.node(r).name, "quota": share} for r in roots],
+                "reason": "Weaker skills get more examples.",
+            }
             calls.add("allocation", allocation_node.Allocation, allocation_node.ALLOC_SYSTEM, user, json.dumps(reply))
         quotas = dict.fromkeys(roots, share)
     for k, (path, quota) in enumerate(sorted(quotas.items())):
@@ -271,7 +294,9 @@ def estimate_run(config: RunConfig) -> RunEstimate:
         "tokens: ~1 per digit, word and punctuation pair (BPE-like); replies sized as typical schema answers, capped at max_tokens",
     ]
     if s.environment == "skill_tree":
-        assumptions.append("explore/exploit schedule of the alternating policy (explore while there is room, else rebalance)")
+        assumptions.append(
+            "explore/exploit schedule of the alternating policy (explore while there is room, else rebalance)"
+        )
     return RunEstimate(
         name=config.name,
         environment=s.environment,
@@ -300,14 +325,18 @@ def _budget_cut(loop: Any, per_step: list[tuple[int, float | None]]) -> str:
             notes.append(f"token budget {loop.token_budget:,} is expected to stop the run after teacher step {k}")
             break
         if loop.cost_budget is not None and c is not None and cost >= loop.cost_budget and k < len(per_step):
-            notes.append(f"cost budget {format_cost(loop.cost_budget)} is expected to stop the run after teacher step {k}")
+            notes.append(
+                f"cost budget {format_cost(loop.cost_budget)} is expected to stop the run after teacher step {k}"
+            )
             break
     return "; ".join(notes)
 
 
 def print_estimate(console: Console, est: RunEstimate) -> None:
     """The dry run's output: models per node, then the expected calls, tokens and cost per node."""
-    models = Table(title=f"dry run of {est.name!r}: {est.environment}, {est.steps} teacher step(s) — nothing is started")
+    models = Table(
+        title=f"dry run of {est.name!r}: {est.environment}, {est.steps} teacher step(s) — nothing is started"
+    )
     models.add_column("node")
     models.add_column("model")
     for node, label in est.models.items():
