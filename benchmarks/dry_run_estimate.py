@@ -7,6 +7,10 @@ compared, so a run cut short still gives a fair comparison of the steps it did.
 
     teachgraph run examples/default.yaml --preset quick --out runs/q     # the real run
     .venv/bin/python benchmarks/dry_run_estimate.py runs/q               # -> results/dry_run_estimate.json
+    .venv/bin/python benchmarks/dry_run_estimate.py --strategies         # vs results/strategies.json
+
+``--strategies`` compares the estimate with the totals of the committed local-teacher strategy
+runs (``benchmarks/strategies.py``; their config and per-strategy settings are in that file).
 """
 
 from __future__ import annotations
@@ -42,11 +46,62 @@ def actual_use(run: RunDir, steps: int) -> dict[str, dict[str, int]]:
     return dict(out)
 
 
+def against_strategies(path: Path) -> list[dict[str, Any]]:
+    """Estimate vs actual teacher tokens for each LLM-using strategy recorded in ``path``."""
+    from benchmarks.strategies import STRATEGIES
+    from teachgraph.config import parse_config
+
+    recorded = json.loads(path.read_text())
+    base = json.loads(json.dumps(recorded["config"]))
+    base.pop("presets", None)
+    base["teacher"].pop("resolved_models", None)
+    rows = []
+    for s in recorded["strategies"]:
+        if not s.get("teacher_input_tokens") or s["strategy"] not in STRATEGIES:
+            continue
+        data = json.loads(json.dumps(base))
+        data["teacher"].update(STRATEGIES[s["strategy"]] or {})
+        est = estimate_run(parse_config(data, source=s["strategy"]))
+        e_in, e_out = est.total("input_tokens"), est.total("output_tokens")
+        a_in, a_out = s["teacher_input_tokens"], s["teacher_output_tokens"]
+        rows.append(
+            {
+                "strategy": s["strategy"],
+                "estimate": {"input_tokens": e_in, "output_tokens": e_out},
+                "actual": {"input_tokens": a_in, "output_tokens": a_out},
+                "actual_over_estimate": {
+                    "input_tokens": round(a_in / e_in, 2),
+                    "output_tokens": round(a_out / e_out, 2),
+                },
+            }
+        )
+        print(
+            f"{s['strategy']:24s} input est {e_in:>7,d} actual {a_in:>7,d} ({a_in / e_in:.2f}x)   "
+            f"output est {e_out:>6,d} actual {a_out:>6,d} ({a_out / e_out:.2f}x)"
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run_dir", type=Path, nargs="?")
+    parser.add_argument("--strategies", action="store_true", help="compare with results/strategies.json instead")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    if args.strategies:
+        source = RESULTS.parent / "strategies.json"
+        rows = against_strategies(source)
+        out = args.out if args.out != RESULTS else RESULTS.with_name("dry_run_estimate_strategies.json")
+        out.write_text(
+            json.dumps(
+                {"command": "benchmarks/dry_run_estimate.py --strategies", "source": str(source.name), "runs": rows},
+                indent=2,
+            )
+        )
+        print(f"wrote {out}")
+        return
+    if args.run_dir is None:
+        parser.error("give a run directory, or --strategies")
     run = RunDir(args.run_dir)
     config = load_run_config(run)
     steps = len(run.iterations_with_data())
