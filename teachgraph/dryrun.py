@@ -339,8 +339,10 @@ def print_estimate(console: Console, est: RunEstimate) -> None:
     )
     models.add_column("node")
     models.add_column("model")
+    models.add_column("used")
+    called = {n.node for n in est.nodes}
     for node, label in est.models.items():
-        models.add_row(node, label)
+        models.add_row(node, label, "yes" if node in called else "not by this config")
     console.print(models)
     table = Table(title="expected teacher LLM use")
     for col in ("node", "model", "calls", "input tokens", "output tokens (max)", "cost (max)"):
