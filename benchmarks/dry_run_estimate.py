@@ -105,13 +105,21 @@ def main() -> None:
     run = RunDir(args.run_dir)
     config = load_run_config(run)
     steps = len(run.iterations_with_data())
-    if steps == 0:
-        raise SystemExit(f"{run.root}: no teacher step finished yet")
+    partial = steps == 0
+    if partial:
+        # No teacher step finished: compare the calls made so far in step 0, each against the
+        # estimate's mean per call of its node.
+        steps = 1
     estimate = estimate_run(with_loop(config, {"iterations": steps}))
     actual = actual_use(run, steps)
     rows: list[dict[str, Any]] = []
     for n in estimate.nodes:
         a = actual.get(n.node, {"calls": 0, "attempts": 0, "input_tokens": 0, "output_tokens": 0})
+        if partial:
+            if not a["calls"]:
+                continue
+            k = a["calls"] / n.calls
+            n.calls, n.input_tokens, n.output_tokens = a["calls"], round(n.input_tokens * k), round(n.output_tokens * k)
         rows.append(
             {
                 "node": n.node,
@@ -133,7 +141,8 @@ def main() -> None:
         side: {k: sum(r[side][k] for r in rows) for k in ("calls", "input_tokens", "output_tokens")}
         for side in ("estimate", "actual")
     }
-    print(f"{run.root}: {steps} teacher step(s) of {config.name} ({estimate.environment})")
+    what = "the LLM calls made so far in teacher step 0" if partial else f"{steps} teacher step(s)"
+    print(f"{run.root}: {what} of {config.name} ({estimate.environment})")
     print(f"{'node':22s} {'calls est/act':>14s} {'input tokens est/act':>24s} {'output tokens est/act':>24s}")
     for r in [*rows, {"node": "total", **total}]:
         e, a = r["estimate"], r["actual"]
@@ -152,7 +161,7 @@ def main() -> None:
             {
                 "command": f"benchmarks/dry_run_estimate.py {args.run_dir}",
                 "run_config": config.name,
-                "teacher_steps_compared": steps,
+                "compared": what,
                 "nodes": rows,
                 "total": total,
                 "actual_over_estimate": ratios,
