@@ -58,17 +58,35 @@ def run(
     config: Annotated[Path | None, typer.Argument(help="Run config (YAML), e.g. examples/default.yaml.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory to create.")] = None,
     resume: Annotated[
-        Path | None, typer.Option("--resume", help="Continue the killed/stopped run in this directory.")
+        Path | None, typer.Option("--resume", help="Continue the killed/stopped/paused run in this directory.")
     ] = None,
     preset: Annotated[
         str | None, typer.Option("--preset", help="Apply a named preset from the config (e.g. quick).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print models per node and the expected calls, tokens and cost; run nothing.")
+    ] = False,
+    iterations: Annotated[int | None, typer.Option("--iterations", help="Set loop.iterations (raise it on --resume).")] = None,
+    token_budget: Annotated[
+        int | None, typer.Option("--token-budget", help="Set loop.token_budget (teacher tokens; raise it on --resume).")
+    ] = None,
+    cost_budget: Annotated[
+        float | None, typer.Option("--cost-budget", help="Set loop.cost_budget (USD; raise it on --resume).")
+    ] = None,
+    data_budget: Annotated[
+        int | None, typer.Option("--data-budget", help="Set loop.data_budget (accepted examples).")
+    ] = None,
+    review_file: Annotated[
+        Path | None,
+        typer.Option("--review-file", help="Answer review pauses (teacher.review) from this YAML/JSON file, not stdin."),
+    ] = None,
 ) -> None:
     """Run an episode (evaluate -> teach -> train -> evaluate ...), or resume one."""
     import warnings
 
     from teachgraph.progress import Progress
+    from teachgraph.review_console import ConsoleReviewer, file_reviewer
     from teachgraph.runner import resume_run, start_run
     from teachgraph.tracing.failures import read_health
 
@@ -78,17 +96,36 @@ def run(
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", message=".*tie_word_embeddings.*")
 
+    loop = {
+        k: v
+        for k, v in dict(
+            iterations=iterations, token_budget=token_budget, cost_budget=cost_budget, data_budget=data_budget
+        ).items()
+        if v is not None
+    }
+    if dry_run:
+        from teachgraph.config import load_config
+        from teachgraph.dryrun import estimate_run, print_estimate
+        from teachgraph.runner import load_run_config, with_loop
+        from teachgraph.tracing.rundir import RunDir
+
+        if config is None and resume is None:
+            raise TeachgraphError("usage: teachgraph run CONFIG --dry-run")
+        run_config = load_config(config, preset=preset) if config is not None else load_run_config(RunDir(resume))
+        print_estimate(console, estimate_run(with_loop(run_config, loop)))
+        return
+    reviewer = file_reviewer(review_file) if review_file else ConsoleReviewer(console, sys.stdin)
     progress = Progress(console, quiet=quiet)
     if resume is not None:
         if config is not None:
             raise TeachgraphError("give either CONFIG (a new run) or --resume DIR, not both")
         console.print(f"resuming [bold]{resume}[/]")
-        metrics = resume_run(resume, on_event=progress)
+        metrics = resume_run(resume, on_event=progress, loop=loop, reviewer=reviewer)
         out = resume
     else:
         if config is None or out is None:
             raise TeachgraphError("usage: teachgraph run CONFIG --out DIR   (or: teachgraph run --resume DIR)")
-        metrics = start_run(config, out, preset=preset, on_event=progress)
+        metrics = start_run(config, out, preset=preset, on_event=progress, loop=loop, reviewer=reviewer)
     progress.summary(metrics, out)
     health = read_health(out)
     progress.failures(health, out)

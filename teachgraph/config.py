@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from teachgraph.costs import Price
 from teachgraph.errors import ConfigError, DataNotFoundError
 from teachgraph.sandbox import SandboxMode
 from teachgraph.student.config import KNOWN_MODELS, StudentConfig
@@ -82,6 +83,10 @@ class TeacherSettings(Strict):
         default="answer", description="Train on the final answer alone, or a short rationale then the answer."
     )
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
+    review: bool = Field(
+        default=False,
+        description="Pause after validation for a person to approve, reject or edit the batch (LangGraph interrupt).",
+    )
     seed: int = 0
 
     @field_validator("models")
@@ -98,7 +103,7 @@ class TeacherSettings(Strict):
 
 
 class LoopSettings(Strict):
-    """When the episode stops: iterations, data budget, or a plateau — whichever comes first."""
+    """When the episode stops: iterations, data, token or cost budget, or a plateau — whichever comes first."""
 
     iterations: int = Field(default=3, ge=1)
     data_budget: int | None = Field(default=None, ge=1, description="Stop once this many examples were accepted.")
@@ -106,6 +111,12 @@ class LoopSettings(Strict):
         default=None, ge=1, description="Stop after this many iterations without validation gain."
     )
     plateau_min_delta: float = Field(default=0.0, ge=0)
+    token_budget: int | None = Field(
+        default=None, ge=1, description="Stop at the first iteration boundary once the teacher used this many tokens."
+    )
+    cost_budget: float | None = Field(
+        default=None, gt=0, description="Stop at the first iteration boundary once the teacher spent this many USD."
+    )
     evaluate_test: bool = Field(default=True, description="Also evaluate the held-out test split each iteration.")
 
 
@@ -122,6 +133,10 @@ class RunConfig(Strict):
         default="isolated",
         description="How model-written programs run: 'isolated' (bubblewrap container; the run stops if it "
         "cannot be set up) or 'limits-only' (resource limits only, explicitly weaker).",
+    )
+    prices: dict[str, Price] = Field(
+        default_factory=dict,
+        description="Model label, bare name or glob -> USD per 1M tokens; extends teachgraph.costs.DEFAULT_PRICES.",
     )
     presets: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Named overrides, e.g. 'quick', applied with --preset."

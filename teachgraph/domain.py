@@ -83,6 +83,7 @@ class RejectionReason(StrEnum):
     TOO_EASY = "too_easy"  # the student already answers it (difficulty probe)
     OVER_QUOTA = "over_quota"  # written beyond the (sub)skill's quota
     CUSTOM = "custom"  # rejected by a user-supplied check
+    REVIEWER = "rejected_by_reviewer"  # a person rejected it at review (teacher.review)
 
 
 class Verdict(Record):
@@ -104,6 +105,9 @@ class Provenance(Record):
         default_factory=list, description="Ids of the evaluated instances that motivated it."
     )
     action: str | None = Field(default=None, description="Policy action that set the quota (explore/exploit/...).")
+    review: str | None = Field(
+        default=None, description="What a person did at review: 'approved', 'edited: <fields>' or 'rejected: <reason>'."
+    )
 
 
 class TrainingExample(Record):

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from teachgraph.costs import format_cost
 from teachgraph.tracing.failures import RunHealth, iterations_text
 
 MAX_FAILURE_GROUPS = 8  # lines of the failure summary before "... N more"
@@ -69,6 +70,10 @@ class Progress:
                 c(
                     f"  iter {it} train ({data.get('mode')}): {data['examples']} examples, {data['steps']} steps, loss {data.get('final_loss')}, {data['seconds']} s"
                 )
+        elif kind == "reviewed":
+            c(
+                f"  iter {it} human_review: {data.get('approved')} approved, {data.get('rejected')} rejected, {data.get('edited')} edited -> {data.get('accepted_after')} accepted"
+            )
         elif kind == "iteration" and data.get("stop"):
             c(f"[bold]stop[/]: {data['stop']}")
 
@@ -82,7 +87,7 @@ class Progress:
     def summary(self, metrics: dict[str, Any], out: Path | None) -> None:
         """Final table: validation and test accuracy per iteration, accepted data per round."""
         table = Table(title=f"run {metrics.get('run_id', '')}: {metrics.get('environment')} on {metrics.get('task')}")
-        for col in ("iteration", "validation", "test", "accepted data", "rejected"):
+        for col in ("iteration", "validation", "test", "accepted data", "rejected", "teacher tokens in/out", "cost"):
             table.add_column(col)
         rounds = {r["iteration"]: r for r in metrics.get("rounds", [])}
         for e in metrics.get("evaluations", []):
@@ -93,6 +98,8 @@ class Progress:
                 f"{e['test']['accuracy']:.3f}" if "test" in e else "-",
                 str(r.get("accepted", "-")),
                 ", ".join(f"{k} {v}" for k, v in r.get("rejected", {}).items()) or "-",
+                f"{r['teacher_input_tokens']:,} / {r['teacher_output_tokens']:,}" if "teacher_input_tokens" in r else "-",
+                format_cost(r.get("teacher_cost_usd"), (r.get("ledger") or {}).get("unpriced_models", ())),
             )
         self.console.print(table)
         before, after = metrics.get("test_accuracy_before"), metrics.get("test_accuracy_after")
@@ -100,7 +107,25 @@ class Progress:
             self.console.print(
                 f"held-out test accuracy: before [bold]{before:.3f}[/] -> after [bold]{after:.3f}[/] ({after - before:+.3f})"
             )
-        if metrics.get("stop_reason"):
+        cost = metrics.get("cost")
+        if cost and cost.get("calls"):
+            nodes = ", ".join(
+                f"{node} {line['input_tokens'] + line['output_tokens']:,} tok {format_cost(line['cost_usd'])}"
+                for node, line in sorted(cost["by_node"].items())
+            )
+            self.console.print(
+                f"teacher: {cost['calls']} LLM calls, {cost['input_tokens']:,} in + {cost['output_tokens']:,} out tokens, "
+                f"cost {format_cost(cost['cost_usd'], cost.get('unpriced_models', ()))}  [dim]({nodes})[/]"
+            )
+            if cost.get("unpriced_models"):
+                self.console.print(f"[yellow]no price for[/] {', '.join(cost['unpriced_models'])} (set prices: in the config)")
+        paused = metrics.get("paused_for_review")
+        if paused:
+            self.console.print(
+                f"[yellow]paused for review[/] at iteration {paused['iteration']} ({paused['examples']} examples): "
+                f"continue with teachgraph run --resume {out}"
+            )
+        elif metrics.get("stop_reason"):
             self.console.print(f"stopped: {metrics['stop_reason']}")
         if out is not None:
             self.console.print(

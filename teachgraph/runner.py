@@ -18,11 +18,13 @@ from typing import Any
 
 import yaml
 from langgraph.graph import StateGraph
+from langgraph.types import Command
 
 from teachgraph.config import RunConfig, check_paths, load_config, parse_config, resolve_paths
-from teachgraph.errors import TeachgraphError
+from teachgraph.costs import price_for, price_table
+from teachgraph.errors import ConfigError, TeachgraphError
 from teachgraph.graphs.checkpoint import sqlite_checkpointer
-from teachgraph.graphs.episode import EpisodeContext, episode
+from teachgraph.graphs.episode import EpisodeContext, episode, stop_reason
 from teachgraph.graphs.state import TeacherContext
 from teachgraph.graphs.teacher import build_teacher
 from teachgraph.providers import ModelRouter
@@ -33,6 +35,9 @@ from teachgraph.tracing.report import write_report
 from teachgraph.tracing.rundir import RunDir
 
 EventSink = Callable[[dict[str, Any]], None]
+# Answers a review interrupt (its payload: see nodes/review.review_request) with a decision
+# mapping, or None to leave the run paused at the review (resume it later).
+Reviewer = Callable[[dict[str, Any]], dict[str, Any] | None]
 # Each run directory has its own checkpoint database, so one fixed thread id suffices; it also
 # means a copied run directory (a fork) keeps working under its new name.
 THREAD_ID = "episode"
@@ -60,9 +65,12 @@ def build_context(
     """
     task = load_task(config.task)
     router = models or ModelRouter(config.teacher.models)
+    check_prices(config, router)
     student = student or build_student(config.student)
     teacher_settings = config.teacher.model_copy(update={"seed": config.seed})
-    graph = teacher_graph or build_teacher(config.teacher.environment, with_state=config.teacher.with_state)
+    graph = teacher_graph or build_teacher(
+        config.teacher.environment, with_state=config.teacher.with_state, review=config.teacher.review
+    )
     teacher_graph = graph.compile()
     return EpisodeContext(
         config=config,
@@ -82,7 +90,21 @@ def build_context(
     )
 
 
+def check_prices(config: RunConfig, router: ModelRouter) -> None:
+    """A cost budget needs a price for every teacher model, or it could never stop the run."""
+    if config.loop.cost_budget is None:
+        return
+    prices = price_table(config.prices)
+    unpriced = sorted({label for label in router.specs().values() if price_for(label, prices) is None})
+    if unpriced:
+        raise ConfigError(
+            f"loop.cost_budget needs a price for every teacher model; none for {', '.join(unpriced)}: "
+            f"add e.g. prices: {{{unpriced[0]!r}: {{input: 0.5, output: 1.5}}}} (USD per 1M tokens)"
+        )
+
+
 def resolved_config(config: RunConfig, router: ModelRouter, sandbox_in_use: str | None = None) -> dict[str, Any]:
+
     """The config as run: presets applied, models per node resolved to labels (no secrets)."""
     data = config.model_dump(mode="json", exclude={"presets"})
     data["teacher"]["resolved_models"] = router.specs()
@@ -110,6 +132,7 @@ def run_episode(
     models: ModelRouter | None = None,
     student: Any = None,
     teacher_graph: StateGraph | None = None,
+    reviewer: Reviewer | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) an episode; returns the final metrics.
 
@@ -120,6 +143,8 @@ def run_episode(
         on_event: Called with every trace event (the CLI prints progress from them).
         models, student: Ready objects overriding the config's (tests, notebooks).
         teacher_graph: An uncompiled teacher graph replacing the config's environment.
+        reviewer: Answers each review pause (``teacher.review``); without one, or when it
+            returns None, the run stays paused and the metrics carry ``paused_for_review``.
     """
     check_paths(config)  # a missing file fails here, before anything is created
     run_dir = RunDir(out)
@@ -145,6 +170,7 @@ def run_episode(
             models=models,
             student=student,
             teacher_graph=teacher_graph,
+            reviewer=reviewer,
         )
     except BaseException as err:
         if not run_dir.has_checkpoint():
@@ -171,6 +197,7 @@ def _run(
     models: ModelRouter | None,
     student: Any,
     teacher_graph: StateGraph | None,
+    reviewer: Reviewer | None,
 ) -> dict[str, Any]:
     sandbox_in_use = check_sandbox(config, Sandbox(mode=config.sandbox))  # before anything is loaded
     ctx = build_context(config, run_dir, models=models, student=student, teacher_graph=teacher_graph)
@@ -180,20 +207,30 @@ def _run(
     try:
         graph = episode().compile(checkpointer=_checkpointer(conn, ctx))
         thread = thread_config()
-        inputs: dict[str, Any] | None
+        inputs: Any
+        paused: dict[str, Any] | None = None
         if resume:
             snapshot = graph.get_state(thread)
             if not snapshot.values:
                 raise TeachgraphError(f"nothing to resume in {run_dir.root}: no checkpoint found")
-            if not snapshot.next:
-                return run_dir.read_metrics()  # already finished
+            if not snapshot.next and not _reopen(graph, thread, config, snapshot.values):
+                return run_dir.read_metrics()  # finished, and the (possibly raised) limits still say stop
             inputs = None  # None = continue from the last checkpoint
+            paused = pending_review(snapshot)
+            if paused is not None:
+                inputs = _answer(paused, reviewer)  # a run stopped at a review continues there
         else:
             inputs = {"iteration": 0, "forest": {}, "known_questions": [], "accepted_total": 0, "adapter": None}
         start = time.perf_counter()
-        _drive(graph, inputs, thread, ctx, on_event)
+        while inputs is not _STAY_PAUSED:
+            _drive(graph, inputs, thread, ctx, on_event)
+            paused = pending_review(graph.get_state(thread))
+            inputs = _answer(paused, reviewer) if paused is not None else _STAY_PAUSED
         metrics = run_dir.read_metrics()
         metrics["wall_seconds_this_session"] = round(time.perf_counter() - start, 2)
+        if paused is not None:
+            metrics["paused_for_review"] = {"iteration": paused.get("iteration"), "examples": len(paused["examples"])}
+            return metrics
         if metrics.get("stop_reason"):
             write_report(run_dir.root)  # the finished run's report.html
         return metrics
@@ -205,6 +242,45 @@ def _checkpointer(conn: sqlite3.Connection, ctx: EpisodeContext) -> Any:
     """The run's SQLite checkpointer; a custom teacher graph's state types are registered too."""
     builder = getattr(ctx.teacher_graph, "builder", None)
     return sqlite_checkpointer(conn, *([builder.state_schema] if builder is not None else []))
+
+
+_STAY_PAUSED: Any = object()
+
+
+def pending_review(snapshot: Any) -> dict[str, Any] | None:
+    """The payload of the review interrupt a run is paused at (with its ``interrupt_id``), or None."""
+    for item in getattr(snapshot, "interrupts", ()) or ():
+        value = getattr(item, "value", None)
+        if isinstance(value, dict) and value.get("kind") == "review":
+            return {**value, "interrupt_id": item.id}
+    return None
+
+
+def _answer(paused: dict[str, Any], reviewer: Reviewer | None) -> Any:
+    """``Command(resume=...)`` with the reviewer's decision, or the marker to stay paused."""
+    decision = reviewer(paused) if reviewer is not None else None
+    # Addressed by interrupt id: a bare mapping would be read as an {id: value} resume map, and
+    # the empty decision ("approve") as a map naming no interrupt at all.
+    return _STAY_PAUSED if decision is None else Command(resume={paused["interrupt_id"]: decision})
+
+
+def _reopen(graph: Any, thread: dict[str, Any], config: RunConfig, values: dict[str, Any]) -> bool:
+    """Continue a stopped episode whose limits were raised on resume (iterations, budgets).
+
+    The stop is decided again under the new loop settings; if it no longer holds, the stop is
+    cleared *as if ``record`` had decided to go on*, so the next step is the teacher's.
+    """
+    stop = stop_reason(
+        config.loop,
+        values.get("iteration", 0),
+        values.get("evaluations", []),
+        values.get("rounds", []),
+        values.get("accepted_total", 0),
+    )
+    if stop is not None:
+        return False
+    graph.update_state(thread, {"stop_reason": None}, as_node="record")
+    return True
 
 
 def _drive(graph: Any, inputs: Any, thread: dict[str, Any], ctx: EpisodeContext, on_event: EventSink | None) -> None:
@@ -220,26 +296,68 @@ def _drive(graph: Any, inputs: Any, thread: dict[str, Any], ctx: EpisodeContext,
 
 
 def start_run(
-    config_path: str | Path, out: str | Path, *, preset: str | None = None, on_event: EventSink | None = None
+    config_path: str | Path,
+    out: str | Path,
+    *,
+    preset: str | None = None,
+    on_event: EventSink | None = None,
+    loop: dict[str, Any] | None = None,
+    reviewer: Reviewer | None = None,
 ) -> dict[str, Any]:
-    """``teachgraph run CONFIG --out DIR``."""
-    return run_episode(load_config(config_path, preset=preset), out, on_event=on_event)
+    """``teachgraph run CONFIG --out DIR`` (``loop``: settings given on the command line)."""
+    config = with_loop(load_config(config_path, preset=preset), loop)
+    return run_episode(config, out, on_event=on_event, reviewer=reviewer)
 
 
-def resume_run(out: str | Path, *, on_event: EventSink | None = None) -> dict[str, Any]:
-    """``teachgraph run --resume DIR``: reload the saved config and continue from the last checkpoint."""
+def with_loop(config: RunConfig, loop: dict[str, Any] | None) -> RunConfig:
+    """``config`` with some ``loop`` settings replaced (iterations, budgets), re-validated."""
+    if not loop:
+        return config
+    data = config.model_dump(mode="json")
+    data["loop"] = {**data["loop"], **loop}
+    return parse_config(data, source="--" + "/--".join(k.replace("_", "-") for k in loop))
+
+
+def resume_run(
+    out: str | Path,
+    *,
+    on_event: EventSink | None = None,
+    loop: dict[str, Any] | None = None,
+    reviewer: Reviewer | None = None,
+) -> dict[str, Any]:
+    """``teachgraph run --resume DIR``: reload the saved config and continue from the last checkpoint.
+
+    ``loop`` raises limits for the rest of the run (``{"cost_budget": 2.0, "iterations": 6}``): a
+    run stopped by a budget or its iterations goes on. The change is saved in config.yaml, with
+    the iteration it took effect at under ``resumed_with``.
+    """
     run_dir = RunDir(out)
     if not run_dir.exists():
         raise TeachgraphError(f"no run to resume in {run_dir.root} (config.yaml missing)")
-    return run_episode(load_run_config(run_dir), out, resume=True, on_event=on_event)
+    config = load_run_config(run_dir)
+    if loop:
+        before = config.loop.model_dump()
+        config = with_loop(config, loop)
+        saved = yaml.safe_load(run_dir.config_path.read_text())
+        saved["loop"] = config.loop.model_dump(mode="json")
+        evaluations = run_dir.read_metrics().get("evaluations") or [{}]
+        saved.setdefault("resumed_with", []).append(
+            {
+                "at_iteration": evaluations[-1].get("iteration", 0),
+                "loop": {k: {"from": before[k], "to": v} for k, v in config.loop.model_dump().items() if before[k] != v},
+            }
+        )
+        run_dir.write_config(saved)
+    return run_episode(config, out, resume=True, on_event=on_event, reviewer=reviewer)
 
 
 def load_run_config(run_dir: RunDir) -> RunConfig:
-    """The config saved in a run directory (resolved model labels dropped)."""
+    """The config saved in a run directory (resolved model labels and run history dropped)."""
     data = yaml.safe_load(run_dir.config_path.read_text())
     data["teacher"].pop("resolved_models", None)
     data.pop("forked_from", None)
     data.pop("sandbox_in_use", None)
+    data.pop("resumed_with", None)
     return parse_config(data, source=str(run_dir.config_path))
 
 

@@ -17,7 +17,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
-from teachgraph.config import RunConfig
+from teachgraph.config import LoopSettings, RunConfig
+from teachgraph.costs import format_cost, ledger, merge_ledgers, price_table
 from teachgraph.domain import EvaluatedInstance
 from teachgraph.graphs.state import TeacherContext
 from teachgraph.nodes.decontamination import question_key
@@ -81,6 +82,7 @@ def teacher(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, 
     usage = out.get("usage") or []
     tokens_in = sum(u.input_tokens for u in usage)
     tokens_out = sum(u.output_tokens for u in usage)
+    spent = ledger(usage, price_table(ctx.config.prices))
     record = {
         "iteration": iteration,
         "written": len(examples),
@@ -89,6 +91,8 @@ def teacher(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, 
         "accepted_per_skill": dict(sorted(Counter(ex.skill for ex in accepted).items())),
         "teacher_input_tokens": tokens_in,
         "teacher_output_tokens": tokens_out,
+        "teacher_cost_usd": spent["cost_usd"],
+        "ledger": spent,
         "failures": [f.model_dump() for f in out.get("failures", [])],
         "actions": [a.model_dump() for a in out.get("actions", []) or []],
     }
@@ -109,16 +113,7 @@ def record(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, A
     if iteration > 0 and state.get("train_stats"):
         entry["train"] = state["train_stats"]  # the training that produced this evaluation's student
     evaluations = [*state.get("evaluations", []), entry]
-    stop = None
-    if iteration >= loop.iterations:
-        stop = f"iterations: {loop.iterations} done"
-    elif loop.data_budget is not None and state.get("accepted_total", 0) >= loop.data_budget:
-        stop = f"data budget: {state.get('accepted_total', 0)} >= {loop.data_budget} accepted examples"
-    elif loop.plateau_patience is not None and len(evaluations) > loop.plateau_patience:
-        accs = [e["validation"]["accuracy"] for e in evaluations]
-        best_before = max(accs[: -loop.plateau_patience])
-        if max(accs[-loop.plateau_patience :]) <= best_before + loop.plateau_min_delta:
-            stop = f"plateau: no validation gain in {loop.plateau_patience} iterations"
+    stop = stop_reason(loop, iteration, evaluations, state.get("rounds", []), state.get("accepted_total", 0))
     metrics = build_metrics(ctx, evaluations, state.get("rounds", []), stop)
     ctx.run_dir.write_metrics(metrics)
     emit(
@@ -132,6 +127,33 @@ def record(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, A
         stop=stop,
     )
     return {"evaluations": [entry], "stop_reason": stop}
+
+
+def stop_reason(
+    loop: LoopSettings,
+    iteration: int,
+    evaluations: list[dict[str, Any]],
+    rounds: list[dict[str, Any]],
+    accepted_total: int,
+) -> str | None:
+    """Why the episode stops after evaluating ``iteration`` (None: go on). Checked at every
+    iteration boundary, so a budget stops the first boundary past it, never mid-step."""
+    tokens = sum(r.get("teacher_input_tokens", 0) + r.get("teacher_output_tokens", 0) for r in rounds)
+    cost = sum(r.get("teacher_cost_usd", 0.0) for r in rounds)
+    if iteration >= loop.iterations:
+        return f"iterations: {loop.iterations} done"
+    if loop.data_budget is not None and accepted_total >= loop.data_budget:
+        return f"data budget: {accepted_total} >= {loop.data_budget} accepted examples"
+    if loop.token_budget is not None and tokens >= loop.token_budget:
+        return f"token budget: {tokens:,} >= {loop.token_budget:,} teacher tokens (raise loop.token_budget to go on: teachgraph run --resume DIR --token-budget N)"
+    if loop.cost_budget is not None and cost >= loop.cost_budget:
+        return f"cost budget: {format_cost(cost)} >= {format_cost(loop.cost_budget)} spent by the teacher (raise loop.cost_budget to go on: teachgraph run --resume DIR --cost-budget USD)"
+    if loop.plateau_patience is not None and len(evaluations) > loop.plateau_patience:
+        accs = [e["validation"]["accuracy"] for e in evaluations]
+        best_before = max(accs[: -loop.plateau_patience])
+        if max(accs[-loop.plateau_patience :]) <= best_before + loop.plateau_min_delta:
+            return f"plateau: no validation gain in {loop.plateau_patience} iterations"
+    return None
 
 
 def advance(state: EpisodeState) -> dict[str, Any]:
@@ -151,8 +173,15 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
 def build_metrics(
     ctx: EpisodeContext, evaluations: list[dict[str, Any]], rounds: list[dict[str, Any]], stop: str | None
 ) -> dict[str, Any]:
-    """metrics.json: accuracy per iteration (overall and per skill, validation and test) and per-round data/tokens."""
+    """metrics.json: accuracy per iteration (overall and per skill, validation and test), per-round
+    data/tokens, and the cost ledger (``cost``: run totals, by node, by model, by iteration)."""
     tests = [e["test"]["accuracy"] for e in evaluations if "test" in e]
+    spent = merge_ledgers(r["ledger"] for r in rounds if "ledger" in r)
+    spent["by_iteration"] = {
+        str(r["iteration"]): {k: r["ledger"][k] for k in ("calls", "input_tokens", "output_tokens", "cost_usd")}
+        for r in rounds
+        if "ledger" in r
+    }
     return {
         "run_id": ctx.run_id,
         "task": ctx.config.task.name,
@@ -162,6 +191,7 @@ def build_metrics(
         "rounds": rounds,
         "test_accuracy_before": tests[0] if tests else None,
         "test_accuracy_after": tests[-1] if tests else None,
+        "cost": spent,
         "stop_reason": stop,
     }
 

@@ -76,7 +76,9 @@ def _in_studio(action: Callable[..., Any], *, entry: bool) -> Callable[..., Any]
 
 
 def _studio_graph(environment: str) -> Any:
-    builder = BUILDERS[environment]()
+    # human_review is a pass-through unless the config sets teacher.review; then a Studio run
+    # pauses at it and is resumed from Studio with the decision (Command(resume=...)).
+    builder = BUILDERS[environment](review=True)
     entries = {b for a, b in builder.edges if a == START}
     for name, spec in list(builder.nodes.items()):
         action = getattr(spec.runnable, "func", None)  # the function the builder added

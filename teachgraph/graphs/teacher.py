@@ -23,6 +23,7 @@ from teachgraph.nodes.data_writing import data_writing, fan_out_jobs
 from teachgraph.nodes.error_analysis import error_analysis
 from teachgraph.nodes.policies import Policy
 from teachgraph.nodes.policy import make_policy_node, route_after_policy
+from teachgraph.nodes.review import human_review
 from teachgraph.nodes.skill_induction import skill_induction
 from teachgraph.nodes.subskill_exploration import subskill_exploration
 from teachgraph.nodes.validation import validation
@@ -52,7 +53,7 @@ def make_observe(with_state: bool) -> Callable[[TeacherState], dict[str, Any]]:
     return observe
 
 
-def _base(with_state: bool) -> StateGraph:
+def _base(with_state: bool, review: bool = False) -> StateGraph:
     graph = StateGraph(
         TeacherState, context_schema=TeacherContext, input_schema=TeacherInput, output_schema=TeacherOutput
     )
@@ -61,7 +62,13 @@ def _base(with_state: bool) -> StateGraph:
     graph.add_node("data_writing", data_writing)
     graph.add_node("validation", validation)
     graph.add_edge("data_writing", "validation")
-    graph.add_edge("validation", END)
+    if review:
+        # A person sees the validated batch before training does (an interrupt; see nodes/review.py).
+        graph.add_node("human_review", human_review)
+        graph.add_edge("validation", "human_review")
+        graph.add_edge("human_review", END)
+    else:
+        graph.add_edge("validation", END)
     return graph
 
 
@@ -79,20 +86,20 @@ def _analysis_then(graph: StateGraph, with_state: bool, nxt: str) -> None:
         graph.add_edge("observe", nxt)
 
 
-def open_ended(*, with_state: bool = True) -> StateGraph:
+def open_ended(*, with_state: bool = True, review: bool = False) -> StateGraph:
     """Open-ended environment: the teacher sees evaluated instances (errors first) and writes
     examples that fix the errors it finds: error_analysis -> targets -> data_writing -> validation."""
-    graph = _base(with_state)
+    graph = _base(with_state, review)
     graph.add_node("open_ended_targets", open_ended_targets)
     _analysis_then(graph, with_state, "open_ended_targets")
     _after_planning(graph, "open_ended_targets")
     return graph
 
 
-def skill_list(*, with_state: bool = True) -> StateGraph:
+def skill_list(*, with_state: bool = True, review: bool = False) -> StateGraph:
     """Skill-list environment: per-skill accuracy over induced skills; the teacher spends a budget
     across skills: error_analysis -> skill_induction -> allocation -> data_writing -> validation."""
-    graph = _base(with_state)
+    graph = _base(with_state, review)
     graph.add_node("skill_induction", skill_induction)
     graph.add_node("allocation", allocation)
     _analysis_then(graph, with_state, "skill_induction")
@@ -101,7 +108,7 @@ def skill_list(*, with_state: bool = True) -> StateGraph:
     return graph
 
 
-def skill_tree(*, with_state: bool = True, policy: Policy | None = None) -> StateGraph:
+def skill_tree(*, with_state: bool = True, policy: Policy | None = None, review: bool = False) -> StateGraph:
     """Skill-tree environment: a forest of skills and subskills; per skill the policy explores
     (new subskills) or exploits (rebalances quotas):
     error_analysis -> skill_induction -> policy -> [subskill_exploration] -> rebalance -> data_writing -> validation.
@@ -109,8 +116,9 @@ def skill_tree(*, with_state: bool = True, policy: Policy | None = None) -> Stat
     Args:
         with_state: False builds the no-state baseline.
         policy: A policy callable overriding the one named in the settings (see ``nodes.policies``).
+        review: Add ``human_review`` after validation (``teacher.review``; see ``nodes.review``).
     """
-    graph = _base(with_state)
+    graph = _base(with_state, review)
     graph.add_node("skill_induction", skill_induction)
     graph.add_node("policy", make_policy_node(policy))
     graph.add_node("subskill_exploration", subskill_exploration)
@@ -131,7 +139,8 @@ BUILDERS: dict[str, Callable[..., StateGraph]] = {
 
 
 def build_teacher(environment: str, *, with_state: bool = True, **kwargs: Any) -> StateGraph:
-    """The builder for ``environment`` (``open_ended``, ``skill_list`` or ``skill_tree``)."""
+    """The builder for ``environment`` (``open_ended``, ``skill_list`` or ``skill_tree``);
+    ``review=True`` adds the human review step."""
     if environment not in BUILDERS:
         raise UnknownNameError("environment", environment, list(BUILDERS))
     return BUILDERS[environment](with_state=with_state, **kwargs)

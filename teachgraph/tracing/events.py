@@ -25,6 +25,8 @@ EventKind = Literal[
     "quotas",  # data quota per (sub)skill
     "written",  # examples written for one (sub)skill
     "verdict",  # one example's validation verdict
+    "review",  # what a person changed about one example at review (teacher.review)
+    "reviewed",  # one review's summary: approved, rejected, edited
     "evaluation",  # student evaluation summary
     "training",  # student training summary
     "iteration",  # iteration boundaries and stop decisions

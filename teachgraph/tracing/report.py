@@ -40,6 +40,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from teachgraph.costs import format_cost
 from teachgraph.domain import RejectionReason, TrainingExample
 from teachgraph.errors import DataNotFoundError
 from teachgraph.skills import SkillForest
@@ -80,6 +81,7 @@ REASON_COLOURS = {
     RejectionReason.TOO_EASY.value: "#1f77b4",
     RejectionReason.OVER_QUOTA.value: "#bcbd22",
     RejectionReason.CUSTOM.value: "#e377c2",
+    RejectionReason.REVIEWER.value: "#17becf",
     UNVALIDATED: "#c7c7c7",
 }
 
@@ -546,11 +548,25 @@ def _header_section(data: RunData) -> _Html:
                 f"{t_in:,} in / {t_out:,} out ({t_in + t_out:,} total, {len(rounds)} round(s))",
             )
         )
+    cost = m.get("cost") if isinstance(m.get("cost"), dict) else None
+    if cost:
+        unpriced = cost.get("unpriced_models") or []
+        note = f" (no price for {', '.join(unpriced)})" if unpriced else ""
+        facts.append(("teacher cost", f"{format_cost(cost.get('cost_usd'), unpriced)}{note}"))
     if data.events:
         span = max(e.ts for e in data.events) - min(e.ts for e in data.events)
         facts.append(("trace span", _duration(span)))
     rows = "".join(f"<tr><th>{_e(k)}</th><td>{_cell(v)}</td></tr>" for k, v in facts)
     body = f'<table class="facts">{rows}</table>'
+    if cost and cost.get("by_node"):
+        body += "<h3>Cost ledger per node</h3>" + _table(
+            ["node", "calls", "input tokens", "output tokens", "cost"],
+            [
+                (n, _num(v.get("calls")), f"{_num(v.get('input_tokens')):,}", f"{_num(v.get('output_tokens')):,}", format_cost(v.get("cost_usd")))
+                for n, v in sorted(cost["by_node"].items())
+            ],
+            numeric={1, 2, 3, 4},
+        )
 
     teacher = data.config.get("teacher") if isinstance(data.config.get("teacher"), dict) else {}
     resolved = teacher.get("resolved_models")
@@ -609,6 +625,7 @@ def _accuracy_section(data: RunData) -> _Html:
                 r.get("accepted", ""),
                 ", ".join(f"{k} {v}" for k, v in rejected.items()) if r else "",
                 f"{_num(r.get('teacher_input_tokens')):,} / {_num(r.get('teacher_output_tokens')):,}" if r else "",
+                format_cost(r.get("teacher_cost_usd")) if r else "",
                 len(r.get("failures") or []) if r else "",
             ]
         )
@@ -621,10 +638,11 @@ def _accuracy_section(data: RunData) -> _Html:
             "accepted",
             "rejected",
             "teacher tokens in / out",
+            "teacher cost",
             "failures",
         ],
         rows,
-        numeric={0, 1, 2, 3, 4, 6, 7},
+        numeric={0, 1, 2, 3, 4, 6, 7, 8},
     )
     body += (
         '<p class="note">Evaluation N measures the student after training on the data of rounds '

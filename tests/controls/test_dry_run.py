@@ -1,0 +1,61 @@
+"""``teachgraph run CONFIG --dry-run``: models per node, expected calls/tokens/cost; starts nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from teachgraph.config import load_config
+from teachgraph.dryrun import estimate_run
+from tests.conftest import ROOT, SMOKE, cli
+from tests.controls.conftest import smoke_config
+
+
+def test_dry_run_prints_models_and_estimates_and_creates_nothing(tmp_path: Path):
+    out = tmp_path / "never"
+    # No OPENAI_API_KEY: resolving the model would fail, so this also shows nothing is resolved.
+    config = smoke_config(
+        tmp_path, "priced", teacher={"models": {"default": "scripted:x.yaml", "data_writing": "openai:gpt-4o-mini"}}
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    result = cli("run", str(config), "--out", str(out), "--dry-run", "--iterations", "3", env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    text = " ".join(result.stdout.split())
+    assert "3 teacher step(s)" in text and "nothing is started" in text
+    assert "openai:gpt-4o-mini" in text and "scripted:x.yaml" in text
+    assert "expected teacher LLM use" in text and "assumptions:" in text
+    assert not out.exists()
+
+
+def test_estimate_follows_the_budgets_and_prices(tmp_path: Path):
+    smoke = estimate_run(load_config(SMOKE))
+    assert smoke.steps == 2 and smoke.total("cost_usd") == 0.0
+    calls = {n.node: n.calls for n in smoke.nodes}
+    # bandit policy: no policy LLM calls; one induction call for 24 validation items; 2 analyses.
+    assert "policy" not in calls and calls["skill_induction"] == 1 and calls["error_analysis"] == 2
+    assert calls["data_writing"] >= 12 / 4 * 2  # 12 examples per step in batches of 4, two steps
+
+    priced = estimate_run(
+        load_config(
+            smoke_config(
+                tmp_path,
+                "budgeted",
+                teacher={"models": {"default": "openai:gpt-4o-mini"}},
+                loop={"iterations": 4, "data_budget": 20},
+            )
+        )
+    )
+    assert priced.steps == 2  # 20 accepted examples at 12 per step: the data budget stops after 2
+    dw = next(n for n in priced.nodes if n.node == "data_writing")
+    expected = (dw.input_tokens * 0.15 + dw.output_tokens * 0.60) / 1e6
+    assert dw.cost_usd is not None and abs(dw.cost_usd - expected) < 1e-9
+    assert dw.output_tokens <= dw.output_tokens_max and dw.cost_usd <= dw.cost_usd_max
+
+
+def test_estimate_is_close_to_a_scripted_run(smoke_run: Path):
+    """The scripted teacher counts ~4 characters per token; the estimate is within a factor of 2."""
+    import json
+
+    actual = json.loads((smoke_run / "metrics.json").read_text())["cost"]
+    est = estimate_run(load_config(SMOKE))
+    assert 0.5 <= est.total("calls") / actual["calls"] <= 2
+    assert 0.5 <= est.total("input_tokens") / actual["input_tokens"] <= 2
