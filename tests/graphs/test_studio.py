@@ -29,7 +29,7 @@ def default_studio_config(monkeypatch):
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_default_view_is_the_teacher_graph(environment):
     # What Studio draws without xray: the teacher's own nodes and edges, not one wrapping box.
-    teacher = BUILDERS[environment]().compile().get_graph()
+    teacher = BUILDERS[environment](review=True).compile().get_graph()  # Studio can pause for review
     drawn = getattr(studio, environment).get_graph()
     assert set(drawn.nodes) == set(teacher.nodes)
     assert {n for n in drawn.nodes if not n.startswith("__")} >= {
