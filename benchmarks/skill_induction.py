@@ -14,7 +14,9 @@ that lands in the same skill is reported, with the skills that second pass added
     .venv/bin/python benchmarks/skill_induction.py --methods structure   # one row; other rows are kept
     .venv/bin/python benchmarks/skill_induction.py --scripted            # plumbing check, scripted teacher
 
-Rows are written to benchmarks/results/skill_induction.{json,md} as each method finishes.
+Rows are written to benchmarks/results/skill_induction.{json,md} as each method finishes; each
+method's trace (full prompts and replies) to benchmarks/results/runs/skill_induction/local/<method>/
+(`teachgraph trace DIR --full`).
 """
 
 from __future__ import annotations
@@ -41,9 +43,11 @@ from teachgraph.providers import ModelRouter
 from teachgraph.skills import SkillForest
 from teachgraph.skills.structure import group_frames, question_frame
 from teachgraph.tasks import load_task
+from teachgraph.tracing.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
+RUNS = RESULTS / "runs" / "skill_induction"  # traces per method (not committed)
 DEFAULT_CONFIG = ROOT / "examples" / "default.yaml"
 METHODS = ("gold", "structure", "two_stage", "direct")
 LABELS = {
@@ -81,8 +85,14 @@ def evaluate_with_student(
     return evaluate_split(student, task, instances)
 
 
-def run_node(ctx: TeacherContext, evaluated: list[EvaluatedInstance], forest: dict[str, Any], iteration: int) -> dict:
-    """Run skill_induction alone (a one-node graph, as in an episode); return state + events + wall time."""
+def run_node(
+    ctx: TeacherContext, evaluated: list[EvaluatedInstance], forest: dict[str, Any], iteration: int, run: RunDir
+) -> dict:
+    """Run skill_induction alone (a one-node graph, as in an episode); return state + events + wall time.
+
+    The events (with every call's full prompt and response) are kept in ``run``, so
+    ``teachgraph trace DIR --full`` shows what the teacher was asked and said.
+    """
     graph = StateGraph(TeacherState, context_schema=TeacherContext)
     graph.add_node("skill_induction", skill_induction)
     graph.add_edge(START, "skill_induction")
@@ -98,6 +108,7 @@ def run_node(ctx: TeacherContext, evaluated: list[EvaluatedInstance], forest: di
     ):
         if mode == "custom":
             events.append(chunk["teachgraph_event"])
+            run.append_event(chunk["teachgraph_event"])
         else:
             out = chunk
     out["wall_s"] = time.perf_counter() - start
@@ -110,7 +121,9 @@ def tokens(state: dict[str, Any]) -> tuple[int, int]:
     return sum(u.input_tokens for u in usage), sum(u.output_tokens for u in usage)
 
 
-def measure(method: str, task: Any, evaluated: list[EvaluatedInstance], models: dict, max_skills: int) -> dict:
+def measure(
+    method: str, task: Any, evaluated: list[EvaluatedInstance], models: dict, max_skills: int, run: RunDir
+) -> dict:
     settings = TeacherSettings(
         models=models,
         max_skills=max_skills,
@@ -119,14 +132,14 @@ def measure(method: str, task: Any, evaluated: list[EvaluatedInstance], models: 
     )
     ctx = TeacherContext(task=task, models=ModelRouter(models), settings=settings, run_id=f"bench-{method}")
     gold = [e.instance.gold_skill or "" for e in evaluated]
-    first = run_node(ctx, evaluated, {}, 0)
+    first = run_node(ctx, evaluated, {}, 0, run)
     forest = SkillForest.from_data(first["forest"])
     induced = [forest.assignments[e.instance.id] for e in evaluated]
     tin, tout = tokens(first)
     # Second iteration: the same questions arrive as new instances; the skills stay.
     again = forest.copy()
     again.assignments = {}
-    second = run_node(ctx, evaluated, again.to_data(), 1)
+    second = run_node(ctx, evaluated, again.to_data(), 1, run)
     forest2 = SkillForest.from_data(second["forest"])
     induced2 = [forest2.assignments[e.instance.id] for e in evaluated]
     tin2, tout2 = tokens(second)
@@ -254,7 +267,10 @@ def main() -> None:
     }
     for method in args.methods:
         print(f"[{time.strftime('%H:%M:%S')}] {method} ...", flush=True)
-        rows[method] = measure(method, task, evaluated, models, args.max_skills)
+        run = RunDir(RUNS / ("scripted" if args.scripted else "local") / method)
+        run.trace_path.unlink(missing_ok=True)
+        run.llm_calls_path.unlink(missing_ok=True)
+        rows[method] = measure(method, task, evaluated, models, args.max_skills, run)
         r = rows[method]
         print(
             f"  AMI {r['ami']} purity {r['purity']} skills {r['skills']} fallback {r['fallback']} "
