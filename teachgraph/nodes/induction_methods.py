@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from langgraph.runtime import Runtime
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import EvaluatedInstance
 from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
@@ -101,6 +101,16 @@ class GroupNames(BaseModel):
     skills: list[GroupName] = Field(max_length=40)
 
 
+def bounded(schema: type[BaseModel], field_name: str, item: type[BaseModel], n: int) -> type[BaseModel]:
+    """``schema`` with its list field capped at ``n`` items: for local models the cap becomes part
+    of the grammar, so a small model cannot go on listing past the groups/questions it was shown."""
+    return create_model(
+        schema.__name__,
+        __base__=schema,
+        **{field_name: (list[item], Field(max_length=n))},  # type: ignore[call-overload]
+    )
+
+
 def _group_text(k: int, members: list[EvaluatedInstance], show_results: bool) -> str:
     wrong = [e for e in members if not e.correct]
     # Failures first: the name should describe what the student gets wrong.
@@ -148,7 +158,8 @@ def structure_assign(
                 max_skills=max_skills,
             ),
         )
-        answer = ask(runtime, NODE, GroupNames, prompt, iteration=iteration, purpose="name groups")
+        schema = bounded(GroupNames, "skills", GroupName, len(groups))
+        answer = ask(runtime, NODE, schema, prompt, iteration=iteration, purpose="name groups")
         out.usage.append(answer.usage)
         if answer.value is None:
             out.failures.append(answer.failure)  # type: ignore[arg-type]
@@ -235,7 +246,8 @@ def two_stage_assign(
                 questions="\n".join(f"[q{n}] {_question(e)}" for n, e in enumerate(chunk, 1)),
             ),
         )
-        answer = ask(runtime, NODE, Labels, prompt, iteration=iteration, purpose="label questions")
+        schema = bounded(Labels, "labels", Label, len(chunk))
+        answer = ask(runtime, NODE, schema, prompt, iteration=iteration, purpose="label questions")
         out.usage.append(answer.usage)
         if answer.value is None:
             out.failures.append(answer.failure)  # type: ignore[arg-type]
