@@ -122,7 +122,14 @@ def tokens(state: dict[str, Any]) -> tuple[int, int]:
 
 
 def measure(
-    method: str, task: Any, evaluated: list[EvaluatedInstance], models: dict, max_skills: int, run: RunDir
+    method: str,
+    task: Any,
+    evaluated: list[EvaluatedInstance],
+    models: dict,
+    max_skills: int,
+    run: RunDir,
+    *,
+    second_pass: bool = True,
 ) -> dict:
     settings = TeacherSettings(
         models=models,
@@ -136,14 +143,21 @@ def measure(
     forest = SkillForest.from_data(first["forest"])
     induced = [forest.assignments[e.instance.id] for e in evaluated]
     tin, tout = tokens(first)
-    # Second iteration: the same questions arrive as new instances; the skills stay.
-    again = forest.copy()
-    again.assignments = {}
-    second = run_node(ctx, evaluated, again.to_data(), 1, run)
-    forest2 = SkillForest.from_data(second["forest"])
-    induced2 = [forest2.assignments[e.instance.id] for e in evaluated]
-    tin2, tout2 = tokens(second)
     n = len(evaluated)
+    stability: dict[str, Any] = {"stable": None, "new_skills_2nd": None, "tokens_2nd": None, "wall_s_2nd": None}
+    if second_pass:
+        # Second iteration: the same questions arrive as new instances; the skills stay.
+        again = forest.copy()
+        again.assignments = {}
+        second = run_node(ctx, evaluated, again.to_data(), 1, run)
+        forest2 = SkillForest.from_data(second["forest"])
+        induced2 = [forest2.assignments[e.instance.id] for e in evaluated]
+        stability = {
+            "stable": round(sum(a == b for a, b in zip(induced, induced2, strict=True)) / n, 3),
+            "new_skills_2nd": len(set(forest2.roots()) - set(forest.roots())),
+            "tokens_2nd": sum(tokens(second)),
+            "wall_s_2nd": round(second["wall_s"], 1),
+        }
     sizes = Counter(induced)
     return {
         "method": method,
@@ -158,10 +172,7 @@ def measure(
         "llm_calls": sum(1 for e in first["events"] if e["kind"] == "llm_call"),
         "failed_calls": sum(1 for e in first["events"] if e["kind"] == "llm_call" and not e["data"].get("ok")),
         "wall_s": round(first["wall_s"], 1),
-        "stable": round(sum(a == b for a, b in zip(induced, induced2, strict=True)) / n, 3),
-        "new_skills_2nd": len(set(forest2.roots()) - set(forest.roots())),
-        "tokens_2nd": tin2 + tout2,
-        "wall_s_2nd": round(second["wall_s"], 1),
+        **stability,
         "sizes": dict(sizes),
         "contingency": {
             path: dict(Counter(g.rsplit("/", 1)[-1] for g, c in zip(gold, induced, strict=True) if c == path))
@@ -215,7 +226,11 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"| {r['label']} | {r['ami']:.3f} | {r['purity']:.3f} | {r['skills']} | {r['fallback']} "
             f"| {r['input_tokens']} / {r['output_tokens']} | {r['tokens_per_100']} | {r['llm_calls']} ({r['failed_calls']}) "
-            f"| {r['wall_s']} | {r['stable']:.0%} | {r['new_skills_2nd']} | {r['tokens_2nd']} |"
+            + (
+                f"| {r['wall_s']} | {r['stable']:.0%} | {r['new_skills_2nd']} | {r['tokens_2nd']} |"
+                if r["stable"] is not None
+                else f"| {r['wall_s']} | not measured | | |"
+            )
         )
     lines += ["", "Skills induced (gold skill counts per induced skill):", ""]
     for r in result["rows"]:
@@ -233,6 +248,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=120, help="Validation instances (default 120).")
     parser.add_argument("--max-skills", type=int, default=8)
     parser.add_argument("--scripted", action="store_true", help="Scripted teacher, no student: plumbing check.")
+    parser.add_argument(
+        "--no-second-pass", action="store_true", help="Skip the stability pass (halves the model time)."
+    )
     args = parser.parse_args()
 
     config = yaml.safe_load(DEFAULT_CONFIG.read_text())
@@ -247,7 +265,14 @@ def main() -> None:
     else:
         models = {"default": config["teacher"]["models"]["default"]}
         student_spec = {k: v for k, v in config["student"].items() if k in ("kind", "model", "max_new_tokens")}
-    evaluated = evaluate_with_student(task, instances, student_spec)
+    # The student's results are the same for every method: computed once, reused by later runs.
+    cache = RUNS / ("scripted" if args.scripted else "local") / f"evaluated-{args.n}.jsonl"
+    if cache.is_file():
+        evaluated = [EvaluatedInstance.model_validate_json(line) for line in cache.read_text().splitlines()]
+    if not cache.is_file() or [e.instance for e in evaluated] != instances:
+        evaluated = evaluate_with_student(task, instances, student_spec)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text("".join(e.model_dump_json() + "\n" for e in evaluated))
     name = "skill_induction-scripted" if args.scripted else "skill_induction"
     path = RESULTS / f"{name}.json"
     previous = json.loads(path.read_text()) if path.is_file() else {}
@@ -270,13 +295,21 @@ def main() -> None:
         run = RunDir(RUNS / ("scripted" if args.scripted else "local") / method)
         run.trace_path.unlink(missing_ok=True)
         run.llm_calls_path.unlink(missing_ok=True)
-        rows[method] = measure(method, task, evaluated, models, args.max_skills, run)
+        rows[method] = measure(
+            method, task, evaluated, models, args.max_skills, run, second_pass=not args.no_second_pass
+        )
         r = rows[method]
         print(
             f"  AMI {r['ami']} purity {r['purity']} skills {r['skills']} fallback {r['fallback']} "
-            f"tokens/100 {r['tokens_per_100']} wall {r['wall_s']} s stable {r['stable']}",
+            f"tokens/100 {r['tokens_per_100']} wall {r['wall_s']} s stable {r['stable']} (2nd pass {r['wall_s_2nd']} s)",
             flush=True,
         )
+        # Re-read first: another invocation (one method each) may have written its row meanwhile.
+        if path.is_file():
+            rows = {r["method"]: r for r in json.loads(path.read_text()).get("rows", [])} | {
+                "frames": rows["frames"],
+                method: rows[method],
+            }
         ordered = [rows[m] for m in ("gold", "frames", *METHODS[1:]) if m in rows]
         result = {"meta": meta, "rows": ordered}
         RESULTS.mkdir(exist_ok=True)
