@@ -90,6 +90,9 @@ def test_trace_full_prints_the_policy_prompt_and_response(traced_run: Path):
     assert "student accuracy" in result.output  # from the policy prompt
     assert "explore" in result.output and "response" in result.output
     assert "Data budget this round" in result.output
+    # The history reads "round N" like the header, and every skill is named in the request.
+    assert "student accuracy round 0: 0% of" in result.output
+    assert "Give exactly one action for EACH of these" in result.output
     assert "data_writing" not in result.output  # filtered to the policy node
     assert SECRET not in result.output
 
