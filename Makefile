@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup setup-demo sandbox-tools test demo lint clean bench bench-strategies bench-overhead bench-concurrency bench-student bench-sandbox
+.PHONY: setup setup-demo sandbox-tools test demo lint clean bench bench-strategies bench-overhead bench-concurrency bench-student bench-sandbox bench-induction
 
 # Core + dev + the embedded llama.cpp runtime + the SmolLM2 student weights.
 # torch goes first, pinned to the local CPU wheel, so nothing later pulls a CUDA build.
@@ -54,10 +54,13 @@ demo: $(VENV)/.setup-demo sandbox-tools
 
 # Benchmarks (not part of `make test`); each writes benchmarks/results/<name>.json with its command.
 # ARGS passes options through, e.g. `make bench-strategies ARGS=--quick`.
-bench: bench-overhead bench-concurrency bench-sandbox bench-student bench-strategies
+bench: bench-overhead bench-concurrency bench-sandbox bench-student bench-induction bench-strategies
 
 bench-strategies: $(VENV)/.setup-demo
 	$(BIN)/python benchmarks/strategies.py $(ARGS)
+
+bench-induction: $(VENV)/.setup-demo
+	$(BIN)/python benchmarks/skill_induction.py $(ARGS)
 
 bench-overhead: $(VENV)/.setup-core
 	$(BIN)/python benchmarks/overhead.py $(ARGS)

@@ -152,11 +152,20 @@ def trace(
     kind: Annotated[
         str | None, typer.Option("--kind", "-k", help="Only this event kind (decision, verdict, llm_call, ...).")
     ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Then print the full prompt and response of each matching LLM call.")
+    ] = False,
 ) -> None:
     """Print the decision timeline of a run, filterable by iteration, node, skill and kind."""
     from teachgraph.tracing.timeline import print_timeline
 
     print_timeline(console, Path(run_dir), iteration=iteration, node=node, skill=skill, kind=kind)
+    if full:
+        from teachgraph.tracing.llm_calls import print_calls, select_calls
+        from teachgraph.tracing.rundir import RunDir
+
+        calls = RunDir(run_dir).read_llm_calls()
+        print_calls(console, select_calls(calls, iteration=iteration, node=node, skill=skill))
 
 
 @app.command()

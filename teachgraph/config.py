@@ -26,6 +26,7 @@ from teachgraph.tasks.base import TaskConfig
 Environment = Literal["open_ended", "skill_list", "skill_tree"]
 PolicyName = Literal["llm", "alternating", "random", "bandit"]
 AllocationName = Literal["llm", "error_weighted", "uniform"]
+InductionMethod = Literal["structure", "two_stage", "direct"]
 TEACHER_NODES = (
     "error_analysis",
     "skill_induction",
@@ -75,6 +76,15 @@ class TeacherSettings(Strict):
         default=False, description="Use the task's own skill labels instead of inducing skills."
     )
     max_skills: int = Field(default=6, ge=1, description="Skills to induce at most.")
+    induction: InductionMethod = Field(
+        default="structure",
+        description=(
+            "How skill_induction finds skills: 'structure' groups questions by their wording and the "
+            "model only names the groups; 'two_stage' (DataEnvGym) has the model label every question, "
+            "then group the labels; 'direct' has the model name skills and assign questions in one call. "
+            "See benchmarks/results/skill_induction.md."
+        ),
+    )
     failures_shown: int = Field(default=24, ge=1, description="Student failures shown to error analysis.")
     errors_per_writer: int = Field(default=3, ge=0, description="Failures shown to each data writer call.")
     batch_size: int = Field(default=4, ge=1, description="Examples asked for per writer LLM call.")

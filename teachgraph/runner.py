@@ -403,6 +403,7 @@ def fork_run(
             shutil.rmtree(dst.adapter_dir(i), ignore_errors=True)
     events = [e for e in dst.read_events() if e.iteration < iteration]
     dst.trace_path.write_text("".join(e.model_dump_json() + "\n" for e in events))
+    dst.write_llm_calls([c for c in dst.read_llm_calls() if c.iteration < iteration])
     data = resolved_config(config, ModelRouter(config.teacher.models), sandbox_in_use)
     data["forked_from"] = {"run": str(src.root), "iteration": iteration, "models": dict(models or {})}
     dst.write_config(data)

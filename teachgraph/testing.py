@@ -50,22 +50,41 @@ def error_analysis_responder(messages: list[BaseMessage]) -> str:
     )
 
 
+_DIVISIBILITY = re.compile(r"gcd|lcm|divisor|multiple|common", re.I)
+_SKILLS = {
+    "computation": "Carrying out arithmetic operations.",
+    "divisibility": "Divisors, multiples, gcd and lcm.",
+}
+
+
+def _skill_for(text: str) -> str:
+    return "divisibility" if _DIVISIBILITY.search(text) else "computation"
+
+
 def skill_induction_responder(messages: list[BaseMessage]) -> str:
-    """Two skills; questions mentioning gcd/lcm/divisor go to 'divisibility', the rest to 'computation'."""
+    """Two skills, 'divisibility' for questions mentioning gcd/lcm/divisors, 'computation' for the
+    rest, in the shape each induction method asks for (group names, labels, categories, or
+    skills + assignments)."""
     text = _text(messages)
-    assignments = []
-    for line in re.findall(r"^\[([^\]\s]+)\] (.*)$", text, flags=re.M):
-        iid, question = line
-        skill = "divisibility" if re.search(r"gcd|lcm|divisor|multiple|common", question, re.I) else "computation"
-        assignments.append({"id": iid, "skill": skill})
+    if "grouped by how they are worded" in text:  # structure: name each group
+        blocks = re.findall(r"^\[(g\d+)\][^\n]*\n((?:  - .*\n?)*)", text, flags=re.M)
+        names = [{"group": g, "name": _skill_for(body), "description": _SKILLS[_skill_for(body)]} for g, body in blocks]
+        return json.dumps({"skills": names})
+    if "snake_case" in text:  # two_stage, stage 1: one label per question
+        lines = re.findall(r"^\[([^\]\s]+)\] (.*)$", text, flags=re.M)
+        return json.dumps({"labels": [{"id": i, "skill": f"{_skill_for(q)}_questions"} for i, q in lines]})
+    if "Group these labels" in text:  # two_stage, stage 2
+        labels = re.findall(r"^- (\S+) \(\d+\)$", text, flags=re.M)
+        cats = {name: [lab for lab in labels if lab.startswith(name)] for name in _SKILLS}
+        return json.dumps(
+            {"categories": [{"name": n, "description": _SKILLS[n], "members": m} for n, m in cats.items() if m]}
+        )
+    assignments = [
+        {"id": iid, "skill": _skill_for(question)}
+        for iid, question in re.findall(r"^\[([^\]\s]+)\] (.*)$", text, flags=re.M)
+    ]
     return json.dumps(
-        {
-            "skills": [
-                {"name": "computation", "description": "Carrying out arithmetic operations."},
-                {"name": "divisibility", "description": "Divisors, multiples, gcd and lcm."},
-            ],
-            "assignments": assignments,
-        }
+        {"skills": [{"name": n, "description": d} for n, d in _SKILLS.items()], "assignments": assignments}
     )
 
 

@@ -1,7 +1,8 @@
 """The one way teacher nodes call an LLM: the node's own model, structured output, a trace event.
 
 Every call goes through :func:`ask`, so every call is traced the same way (node, model, tokens,
-latency, outcome) and no node can forget to record a failure.
+latency, outcome, and the full prompt and response, which the run directory keeps in
+``llm_calls.jsonl`` under the event's ``call_id``) and no node can forget to record a failure.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel
 from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
 from teachgraph.providers import structured_call
 from teachgraph.tracing.events import emit
+from teachgraph.tracing.llm_calls import PREVIEW_CHARS, TRANSCRIPT_KEY, new_call_id, transcript
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -72,7 +74,9 @@ def ask(
         latency_s=round(result.latency_s, 3),
         queued_s=round(result.queued_s, 3),
         prompt_sha256=hashlib.sha256(prompt_text.encode()).hexdigest()[:16],
-        response=(result.raw or "")[:4000],
+        response=(result.raw or "")[:PREVIEW_CHARS],
+        call_id=new_call_id(),
+        **{TRANSCRIPT_KEY: transcript(result.conversation or prompt, result.raw or "")},
     )
     failure = None
     if result.value is None:

@@ -41,9 +41,11 @@ USER = """Round {iteration}. Data budget this round: {budget} examples in total.
 
 {skills}
 
-For every skill above, decide:
-- action "explore" with num_new_subskills (1-{explore_n}) and quota_per_new_subskill, or
-- action "exploit" with a quota for each existing subskill (0 pauses it).
+Give exactly one action for EACH of these {count} skills: {names}. For each, decide:
+- action "explore" with num_new_subskills (1-{explore_n}) and quota_per_new_subskill (for a skill
+  without subskills this creates its first ones), or
+- action "exploit" with a quota for each existing subskill (0 pauses it; a skill without subskills
+  has only its own quota).
 Keep each skill within its share of the budget shown. Give a one-sentence reason per skill."""
 
 
@@ -70,11 +72,15 @@ class PolicyDecision(BaseModel):
 def describe_skill(forest: SkillForest, root: str, share: int) -> str:
     """The history the LLM policy sees for one skill."""
     node = forest.node(root)
-    acc = [f"iteration {p.iteration}: {p.value:.0%}" for p in node.accuracy_history if p.split == "validation"]
-    lines = [f"Skill {node.name!r} (share {share}): student accuracy {'; '.join(acc) or 'not measured yet'}"]
+    # "round N" as in the prompt's header: the full traces showed the local model misreading this
+    # history ("iteration 0" next to "Round 0") and "(no subskills yet)" as "nothing to explore".
+    points = [p for p in node.accuracy_history if p.split == "validation"]
+    history = "; ".join(f"round {p.iteration}: {p.value:.0%} of {p.n}" for p in points)
+    accuracy = f"student accuracy {history} (latest {points[-1].value:.0%})" if points else "accuracy not measured"
+    lines = [f"Skill {node.name!r} (share {share}): {accuracy}"]
     for leaf in working_leaves(forest, root):
         if leaf == root:
-            lines.append("  (no subskills yet)")
+            lines.append("  no subskills yet (explore to create them)")
             continue
         n = forest.node(leaf)
         lines.append(
@@ -120,6 +126,8 @@ def llm_policy(
             budget=s.examples_per_iteration,
             skills="\n\n".join(describe_skill(forest, r, shares[r]) for r in forest.roots()),
             explore_n=s.explore_subskills,
+            count=len(forest.roots()),
+            names=", ".join(repr(forest.node(r).name) for r in forest.roots()),
         ),
     )
     answer = ask(runtime, NODE, PolicyDecision, prompt, iteration=iteration, purpose="explore/exploit")

@@ -1,9 +1,20 @@
 """skill_induction: name skills from the task's instances and assign every instance to exactly one.
 
+The method is ``teacher.induction`` (measured against gold labels in
+``benchmarks/skill_induction.py``):
+
+* ``structure`` (default): questions are grouped by their frame, the wording left when numbers
+  and symbols are removed (:mod:`teachgraph.skills.structure`); the model only names the groups,
+  in one short call, and may give groups that test the same skill the same name.
+* ``two_stage``: DataEnvGym's method (dataenvgym.md §2.2): the model names one fine skill per
+  question, then groups the names into categories.
+* ``direct``: the model names skills and assigns every question in one call per chunk.
+
 Skills are merged into the forest across iterations: names are matched case- and
 punctuation-insensitively against existing skills, so the forest keeps stable names and no
-duplicates. Instances already assigned keep their skill; only new ones are sent to the model.
-With ``use_gold_skills`` the task's own labels stand in for the model.
+duplicates. Instances already assigned keep their skill; only new ones are sent to the model,
+and existing skills are offered to it first (``structure`` assigns a new question whose frame it
+has seen before without asking). With ``use_gold_skills`` the task's own labels stand in.
 """
 
 from __future__ import annotations
@@ -14,12 +25,21 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext, TeacherState
+from teachgraph.graphs.state import TeacherContext, TeacherState
+from teachgraph.nodes.induction_methods import (
+    FALLBACK_SKILL,
+    NODE,
+    Induced,
+    assign_fallback,
+    existing_skills_text,
+    structure_assign,
+    two_stage_assign,
+)
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.skills import SkillForest
 
-NODE = "skill_induction"
-FALLBACK_SKILL = "other"
+__all__ = ["FALLBACK_SKILL", "skill_induction"]
+
 CHUNK = 30  # instances per call: keeps prompts within a small local model's context
 
 SYSTEM = (
@@ -65,23 +85,14 @@ def _gold_assign(forest: SkillForest, ctx: TeacherContext, pending: list[Evaluat
         forest.assign(e.instance.id, path)
 
 
-def _llm_assign(
+def _direct_assign(
     forest: SkillForest, runtime: Runtime[TeacherContext], pending: list[EvaluatedInstance], iteration: int
-) -> tuple[list[NodeFailure], int, list[LLMUsage]]:
+) -> Induced:
     ctx = runtime.context
-    failures: list[NodeFailure] = []
-    usage: list[LLMUsage] = []
-    fallbacks = 0
+    out = Induced()
     for start in range(0, len(pending), CHUNK):
         chunk = pending[start : start + CHUNK]
         existing = forest.roots()
-        existing_text = (
-            "Skills already in use (reuse these names when they fit):\n"
-            + "\n".join(f"- {forest.node(p).name}: {forest.node(p).description}" for p in existing)
-            + "\n\n"
-            if existing
-            else ""
-        )
         room = max(ctx.settings.max_skills - len(existing), 0)
         prompt = messages(
             SYSTEM,
@@ -91,15 +102,15 @@ def _llm_assign(
                 questions="\n".join(
                     f"[q{n}] {' '.join(e.instance.prompt.split())[:300]}" for n, e in enumerate(chunk, 1)
                 ),
-                existing=existing_text,
+                existing=existing_skills_text(forest),
                 max_skills=max(room, 1) if not existing else ctx.settings.max_skills,
             ),
         )
         answer = ask(runtime, NODE, SkillInduction, prompt, iteration=iteration, purpose="induce+assign")
-        usage.append(answer.usage)
+        out.usage.append(answer.usage)
         name_to_path: dict[str, str] = {}
         if answer.value is None:
-            failures.append(answer.failure)  # type: ignore[arg-type]
+            out.failures.append(answer.failure)  # type: ignore[arg-type]
         else:
             for skill in answer.value.skills:
                 path = forest.find(skill.name)
@@ -115,17 +126,8 @@ def _llm_assign(
                 iid = by_alias.get(a.id.strip().strip("[]"))
                 if iid is not None and path is not None and iid not in forest.assignments:
                     forest.assign(iid, path)
-        # Every instance gets exactly one skill: what the model left out goes to a visible bucket.
-        for e in chunk:
-            if e.instance.id not in forest.assignments:
-                path = forest.find(FALLBACK_SKILL) or forest.add_skill(
-                    FALLBACK_SKILL,
-                    description="Questions the teacher did not assign to a named skill.",
-                    iteration=iteration,
-                )
-                forest.assign(e.instance.id, path)
-                fallbacks += 1
-    return failures, fallbacks, usage
+        out.fallbacks += assign_fallback(forest, chunk, iteration)
+    return out
 
 
 def skill_induction(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
@@ -134,17 +136,23 @@ def skill_induction(state: TeacherState, runtime: Runtime[TeacherContext]) -> di
     forest = SkillForest.from_data(state["forest"]) if state.get("forest") else SkillForest()
     evaluated = state.get("evaluated", [])
     pending = [e for e in evaluated if e.instance.id not in forest.assignments]
-    failures: list[NodeFailure] = []
-    usage: list[LLMUsage] = []
-    fallbacks = 0
+    induced = Induced()
     source = "assigned earlier"
     if pending:
         if ctx.settings.use_gold_skills and ctx.task.gold_skills():
             _gold_assign(forest, ctx, pending)
             source = "gold labels"
         else:
-            failures, fallbacks, usage = _llm_assign(forest, runtime, pending, iteration)
-            source = "model"
+            method = ctx.settings.induction
+            if method == "structure":
+                induced = structure_assign(
+                    forest, runtime, pending, iteration, system=SYSTEM, show_results=state.get("with_state", True)
+                )
+            elif method == "two_stage":
+                induced = two_stage_assign(forest, runtime, pending, iteration, system=SYSTEM)
+            else:
+                induced = _direct_assign(forest, runtime, pending, iteration)
+            source = f"model ({method})"
     # Attach each instance's root skill so later nodes can pick errors per skill.
     root_of = {iid: path.split("/")[0] for iid, path in forest.assignments.items()}
     evaluated = [e.model_copy(update={"skill": root_of.get(e.instance.id)}) for e in evaluated]
@@ -167,7 +175,7 @@ def skill_induction(state: TeacherState, runtime: Runtime[TeacherContext]) -> di
         source=source,
         skills={r: forest.node(r).description for r in forest.roots()},
         newly_assigned=len(pending),
-        fallback_assignments=fallbacks,
+        fallback_assignments=induced.fallbacks,
         sizes={r: len(forest.instances_of(r)) for r in forest.roots()},
     )
-    return {"forest": forest.to_data(), "evaluated": evaluated, "failures": failures, "usage": usage}
+    return {"forest": forest.to_data(), "evaluated": evaluated, "failures": induced.failures, "usage": induced.usage}

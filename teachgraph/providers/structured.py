@@ -22,7 +22,7 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -61,6 +61,9 @@ class StructuredResult(Generic[T]):
     method: str = ""
     tokens_estimated: bool = False
     queued_s: float = 0.0
+    # What the last attempt sent: the prompt with format instructions and, after retries, the
+    # earlier replies and repair requests. With ``raw`` it is the call's full transcript.
+    conversation: list[BaseMessage] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -329,6 +332,7 @@ def structured_call(
                 method=method,
                 tokens_estimated=estimated,
                 queued_s=queued_s,
+                conversation=conversation,
             )
         error = outcome.error or "invalid reply"
         truncated = _was_truncated(outcome.message)
@@ -354,4 +358,5 @@ def structured_call(
         method=method,
         tokens_estimated=estimated,
         queued_s=queued_s,
+        conversation=conversation,
     )

@@ -5,6 +5,7 @@ runs/<run-id>/
   config.yaml          the resolved config (models per node, seeds, budgets), secrets redacted
   checkpoints.sqlite   LangGraph checkpoints (resume, history, fork)
   trace.jsonl          decision and LLM-call events
+  llm_calls.jsonl      every LLM call's full prompt and response (linked by call_id)
   data/iter-000.jsonl  every written example with provenance and verdict (accepted and rejected)
   forest/iter-000.json skill forest snapshots
   adapters/iter-000/   peft adapters
@@ -31,6 +32,7 @@ import yaml
 
 from teachgraph.domain import TrainingExample
 from teachgraph.tracing.events import TraceEvent, redact
+from teachgraph.tracing.llm_calls import LLMCallRecord, split_transcript
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -70,6 +72,10 @@ class RunDir:
     @property
     def trace_path(self) -> Path:
         return self.root / "trace.jsonl"
+
+    @property
+    def llm_calls_path(self) -> Path:
+        return self.root / "llm_calls.jsonl"
 
     @property
     def metrics_path(self) -> Path:
@@ -128,10 +134,21 @@ class RunDir:
         atomic_write(self.metrics_path, redact(json.dumps(metrics, indent=2)))
 
     def append_event(self, event: dict[str, Any] | TraceEvent) -> None:
-        line = event.model_dump_json() if isinstance(event, TraceEvent) else json.dumps(event, default=str)
+        """Append an event to trace.jsonl; an LLM call's full transcript goes to llm_calls.jsonl."""
+        if isinstance(event, TraceEvent):
+            event = event.model_dump(mode="json")
+        event, record = split_transcript(event)
         self.root.mkdir(parents=True, exist_ok=True)
+        if record is not None:
+            # Transcript first: an event in the trace always finds its transcript.
+            with self.llm_calls_path.open("a") as f:
+                f.write(redact(record.model_dump_json()) + "\n")
         with self.trace_path.open("a") as f:
-            f.write(redact(line) + "\n")
+            f.write(redact(json.dumps(event, default=str)) + "\n")
+
+    def write_llm_calls(self, records: list[LLMCallRecord]) -> None:
+        """Replace llm_calls.jsonl (used by forks, which keep only the calls before the fork)."""
+        atomic_write(self.llm_calls_path, "".join(redact(r.model_dump_json()) + "\n" for r in records))
 
     # readers
     def read_examples(self, iteration: int) -> list[TrainingExample]:
@@ -154,6 +171,19 @@ class RunDir:
                 except ValueError:
                     continue  # a line cut by a kill mid-write: skip it, keep the rest
         return events
+
+    def read_llm_calls(self) -> list[LLMCallRecord]:
+        """Every full LLM transcript of the run, in call order (none for runs made before they were kept)."""
+        if not self.llm_calls_path.is_file():
+            return []
+        calls = []
+        for line in self.llm_calls_path.read_text().splitlines():
+            if line.strip():
+                try:
+                    calls.append(LLMCallRecord.model_validate_json(line))
+                except ValueError:
+                    continue  # a line cut by a kill mid-write
+        return calls
 
     def read_metrics(self) -> dict[str, Any]:
         return json.loads(self.metrics_path.read_text()) if self.metrics_path.is_file() else {}
