@@ -195,9 +195,21 @@ def eval_worker(kind: str, setup: dict[str, Any], conn: Any) -> None:
     from teachgraph.student import _env  # noqa: F401
 
     if kind == "llamacpp":
+        import llama_cpp.llama_cpp as low_level
         from llama_cpp import Llama
         from transformers import AutoTokenizer
 
+        # This CPU advertises AMX, but tile instructions raise SIGILL in this VM; llama.cpp
+        # picks its AMX kernels for Q4_1/Q8_0 weights through the "extra buffer types", which
+        # llama-cpp-python's Llama() cannot switch off, so switch them off in its defaults.
+        default_params = low_level.llama_model_default_params
+
+        def model_params() -> Any:
+            params = default_params()
+            params.use_extra_bufts = False
+            return params
+
+        low_level.llama_model_default_params = model_params
         llm = Llama(setup["gguf"], n_ctx=1024, n_threads=2, n_batch=512, verbose=False)
         tokenizer = AutoTokenizer.from_pretrained(setup["base_dir"], local_files_only=True)
         from teachgraph.student.chat import render_prompt
@@ -235,6 +247,7 @@ def run_evaluation(variants: dict[str, dict[str, Any]], prompts: list[str], chun
         parent, child = ctx.Pipe()
         process = ctx.Process(target=eval_worker, args=(spec["worker"], spec["setup"], child), daemon=True)
         process.start()
+        child.close()  # so that recv() fails instead of hanging if the worker dies
         workers[kind] = (process, parent)
     for _, conn in workers.values():
         assert conn.recv() == "ready"

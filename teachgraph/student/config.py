@@ -97,7 +97,7 @@ class StudentConfig(BaseModel):
 
     # --- generation (greedy) ---
     max_new_tokens: int = Field(default=32, ge=1)
-    generation_batch_size: int = Field(default=16, ge=1)
+    generation_batch_size: int = Field(default=32, ge=1)
     generation: Literal["fast", "hf-generate"] = Field(
         default="fast",
         description="Greedy decoder for predict(): 'fast' (teachgraph.student.generation: shared "
