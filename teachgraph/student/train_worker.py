@@ -219,6 +219,7 @@ def train(job: TrainJob) -> dict[str, Any]:
         "padded_tokens": padded_tokens,  # positions computed, padding included
         # CPU seconds of all threads: on a shared machine less noisy than wall time.
         "loop_cpu_seconds": loop_cpu_seconds,
+        # ru_maxrss survives exec: it is at least the launcher's peak when it started us.
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "worker_seconds": time.monotonic() - wall_start,
         "device": device,
