@@ -22,6 +22,7 @@ is recorded before and after.
 
     make bench-student                                   # = python benchmarks/student_throughput.py
     .venv/bin/python benchmarks/student_throughput.py --steps 4 --rounds 1 --prompts 64   # quicker
+    .venv/bin/python benchmarks/student_throughput.py --training-only --out results/x.json
 
 Writes ``benchmarks/results/student_throughput.json`` and prints the three target ratios.
 """
