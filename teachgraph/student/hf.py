@@ -140,42 +140,56 @@ class HFStudent:
     def predict(self, prompts: list[str]) -> list[str]:
         """Greedy answers for ``prompts`` (user messages), in order.
 
-        Prompts are sorted by length before batching so each batch pads little; results are
-        put back in the caller's order. Deterministic: greedy decoding, fixed seed.
+        ``config.generation`` picks the decoder: ``"fast"`` (default) is
+        :func:`teachgraph.student.generation.greedy_generate` (shared prompt prefix run once,
+        output layer on the last position only, finished rows dropped); ``"hf-generate"`` is
+        transformers' ``generate`` on length-sorted batches, the reference the fast path is
+        tested against. Both are greedy and deterministic.
         """
         if not prompts:
             return []
-        import torch
-
         self._ensure_loaded()
         tokenizer = self._tokenizer
-        texts = [render_prompt(tokenizer, p) for p in prompts]
-        lengths = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
-        order = sorted(range(len(texts)), key=lambda i: lengths[i])
-        answers: list[str] = [""] * len(texts)
-        eos = end_of_turn_id(tokenizer)
+        ids = [tokenizer(render_prompt(tokenizer, p), add_special_tokens=False)["input_ids"] for p in prompts]
+        if self.config.generation == "fast":
+            from teachgraph.student.generation import greedy_generate
+
+            with self._adapter_context():
+                new_tokens = greedy_generate(
+                    self._model.get_base_model() if self._peft is not None else self._base,
+                    ids,
+                    eos_id=end_of_turn_id(tokenizer),
+                    pad_id=tokenizer.pad_token_id,
+                    max_new_tokens=self.config.max_new_tokens,
+                    batch_size=self.config.generation_batch_size,
+                )
+        else:
+            new_tokens = self._generate_hf(ids)
+        return [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+
+    def _generate_hf(self, ids: list[list[int]]) -> list[list[int]]:
+        """New token ids per prompt from ``model.generate`` on length-sorted, left-padded batches."""
+        import torch
+
+        tokenizer = self._tokenizer
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        out: list[list[int]] = [[] for _ in ids]
         batch_size = self.config.generation_batch_size
         torch.manual_seed(self.config.seed)
         for first in range(0, len(order), batch_size):
             rows = order[first : first + batch_size]
-            enc = tokenizer(
-                [texts[i] for i in rows],
-                return_tensors="pt",
-                padding=True,
-                add_special_tokens=False,
-            ).to(self._device)
+            enc = tokenizer.pad({"input_ids": [ids[i] for i in rows]}, return_tensors="pt").to(self._device)
             with torch.inference_mode(), self._adapter_context():
-                out = self._model.generate(
+                generated = self._model.generate(
                     **enc,
                     max_new_tokens=self.config.max_new_tokens,
                     do_sample=False,
-                    eos_token_id=eos,
+                    eos_token_id=end_of_turn_id(tokenizer),
                     pad_token_id=tokenizer.pad_token_id,
                 )
-            new_tokens = out[:, enc["input_ids"].shape[1] :]
-            for i, text in zip(rows, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True):
-                answers[i] = text.strip()
-        return answers
+            for i, row in zip(rows, generated[:, enc["input_ids"].shape[1] :].tolist(), strict=True):
+                out[i] = row
+        return out
 
     @property
     def _model(self) -> Any:

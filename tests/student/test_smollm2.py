@@ -59,3 +59,9 @@ def test_smollm2_offline_predict_train_reload(student_cache: Path, tmp_path: Pat
     student.load_adapter(result.adapter_dir)
     assert student._base is base_model
     assert len(student.predict([q for q, _ in ARITHMETIC[:2]])) == 2
+
+    # The fast decoder (the default) answers exactly as transformers' generate() does.
+    reference = build_student(config.model_copy(update={"generation": "hf-generate"}))
+    reference.load_adapter(result.adapter_dir)
+    questions = [q for q, _ in ARITHMETIC]
+    assert student.predict(questions) == reference.predict(questions)

@@ -93,3 +93,32 @@ def test_continue_and_retrain_modes(learned: Learned, tiny_config: StudentConfig
     )
     assert record(fresh)["continued_from"] is None
     assert record(fresh)["losses"][0] == pytest.approx(first_loss)  # same seed, same fresh start
+
+
+# Prompts of many lengths (so batches pad differently) and kinds: the trained skill, and
+# others where the tiny model's answer is arbitrary text (any decoding slip changes it).
+MIXED = [
+    *HELD_OUT[:6],
+    "What is 2 + 3?",
+    "Name a colour.",
+    "What is the secret word for 12345678? Please answer in one short line, nothing else.",
+    "x",
+    "Write the alphabet backwards, then forwards, then the first ten prime numbers.",
+    *[f"Count to {n}." for n in range(5)],
+]
+
+
+def test_fast_decoder_answers_like_hf_generate(learned: Learned, tiny_config: StudentConfig) -> None:
+    """generation: fast (the default) gives exactly generate()'s answers, adapter on and off."""
+    reference = build_student(tiny_config.model_copy(update={"generation": "hf-generate", "generation_batch_size": 4}))
+    assert isinstance(reference, HFStudent)
+    fast = learned.student
+    for adapter in (learned.result.adapter_dir, None):
+        fast.load_adapter(adapter)
+        reference.load_adapter(adapter)
+        answers = fast.predict(MIXED)
+        expected = reference.predict(MIXED)
+        assert answers == expected
+        assert [a == TARGET for a in answers] == [e == TARGET for e in expected]  # same correctness
+    fast.load_adapter(learned.result.adapter_dir)
+    assert sum(a == TARGET for a in fast.predict(MIXED[:6])) >= 5  # the skill is really there
