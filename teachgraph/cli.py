@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from teachgraph.errors import TeachgraphError
+from teachgraph.redaction import install_log_redaction, redact
 
 app = typer.Typer(
     name="teachgraph",
@@ -37,11 +38,12 @@ def user_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        install_log_redaction()  # library log lines (transformers, httpx, ...) carry no keys either
         try:
             return fn(*args, **kwargs)
         except TeachgraphError as err:
             # escape: messages quote things like 'teachgraph[qwen]' that rich would eat as markup
-            err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(redact(str(err)))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/] — resume with: teachgraph run --resume DIR")

@@ -8,10 +8,12 @@ streams with ``stream_mode=["custom", "updates"]`` so every node's decision even
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +23,13 @@ from langgraph.graph import StateGraph
 
 from teachgraph.config import RunConfig, load_config, parse_config
 from teachgraph.errors import TeachgraphError
+from teachgraph.failpoints import failpoint, watch_sql
 from teachgraph.graphs.episode import EpisodeContext, episode
 from teachgraph.graphs.state import TeacherContext
 from teachgraph.graphs.teacher import build_teacher
 from teachgraph.providers import ModelRouter
+from teachgraph.providers.faults import ProviderStop
+from teachgraph.redaction import describe_exception
 from teachgraph.student import build_student
 from teachgraph.tasks import load_task
 from teachgraph.tracing.report import write_report
@@ -34,6 +39,52 @@ EventSink = Callable[[dict[str, Any]], None]
 # Each run directory has its own checkpoint database, so one fixed thread id suffices; it also
 # means a copied run directory (a fork) keeps working under its new name.
 THREAD_ID = "episode"
+
+
+# errno values that mean "the run directory cannot take more writes".
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM})
+_SQLITE_DISK_MESSAGES = ("disk is full", "readonly database", "unable to open database", "disk i/o error")
+
+
+class RunDirError(TeachgraphError):
+    """The run directory cannot be written (full, read-only, no permission)."""
+
+
+@contextlib.contextmanager
+def stops_cleanly(run_dir: RunDir) -> Iterator[None]:
+    """Turn a provider stop or a full/unwritable run directory into one line with the way out.
+
+    Files are written atomically and checkpoints transactionally, so what was written before the
+    failure stays intact, and ``--resume`` carries on once the cause is fixed.
+    """
+    resume = f"teachgraph run --resume {run_dir.root}"
+    try:
+        yield
+    except ProviderStop as err:
+        raise ProviderStop(
+            f"{err} — fix the cause, then resume with: {resume}", node=err.node, model=err.model
+        ) from None
+    except OSError as err:
+        if err.errno not in _DISK_ERRNOS:
+            raise
+        where = f" ({err.filename})" if err.filename else ""
+        raise RunDirError(
+            f"cannot write to the run directory {run_dir.root}{where}: {err.strerror or describe_exception(err)}; "
+            f"everything written before is intact — free space or fix permissions, then resume with: {resume}"
+        ) from None
+    except sqlite3.OperationalError as err:
+        if not any(m in str(err).lower() for m in _SQLITE_DISK_MESSAGES):
+            raise
+        raise RunDirError(
+            f"cannot write checkpoints in {run_dir.checkpoints_path}: {err}; earlier checkpoints are intact — "
+            f"free space or fix permissions, then resume with: {resume}"
+        ) from None
+
+
+def checkpointer(conn: sqlite3.Connection) -> SqliteSaver:
+    """The run's SQLite checkpointer (with the ``sql:`` failpoints armed, see :mod:`teachgraph.failpoints`)."""
+    watch_sql(conn)
+    return SqliteSaver(conn)
 
 
 def thread_config(checkpoint_id: str | None = None) -> dict[str, Any]:
@@ -108,31 +159,35 @@ def run_episode(
             f"run directory {run_dir.root} already holds a run; resume it with --resume or pick another --out"
         )
     ctx = build_context(config, run_dir, models=models, student=student, teacher_graph=teacher_graph)
-    if not resume:
-        run_dir.write_config(resolved_config(config, ctx.teacher_context.models))
-    conn = sqlite3.connect(run_dir.checkpoints_path, check_same_thread=False)
-    try:
-        graph = episode().compile(checkpointer=SqliteSaver(conn))
-        thread = thread_config()
-        inputs: dict[str, Any] | None
-        if resume:
-            snapshot = graph.get_state(thread)
-            if not snapshot.values:
-                raise TeachgraphError(f"nothing to resume in {run_dir.root}: no checkpoint found")
-            if not snapshot.next:
-                return run_dir.read_metrics()  # already finished
-            inputs = None  # None = continue from the last checkpoint
-        else:
-            inputs = {"iteration": 0, "forest": {}, "known_questions": [], "accepted_total": 0, "adapter": None}
-        start = time.perf_counter()
-        _drive(graph, inputs, thread, ctx, on_event)
-        metrics = run_dir.read_metrics()
-        metrics["wall_seconds_this_session"] = round(time.perf_counter() - start, 2)
-        if metrics.get("stop_reason"):
-            write_report(run_dir.root)  # the finished run's report.html
-        return metrics
-    finally:
-        conn.close()
+    with stops_cleanly(run_dir):
+        if not resume:
+            run_dir.write_config(resolved_config(config, ctx.teacher_context.models))
+        conn = sqlite3.connect(run_dir.checkpoints_path, check_same_thread=False)
+        try:
+            graph = episode().compile(checkpointer=checkpointer(conn))
+            thread = thread_config()
+            inputs: dict[str, Any] | None
+            if resume:
+                snapshot = graph.get_state(thread)
+                if not snapshot.values:
+                    raise TeachgraphError(f"nothing to resume in {run_dir.root}: no checkpoint found")
+                if not snapshot.next:  # already finished (perhaps killed while writing its report)
+                    if not run_dir.report_path.is_file():
+                        write_report(run_dir.root)
+                    return run_dir.read_metrics()
+                inputs = None  # None = continue from the last checkpoint
+            else:
+                inputs = {"iteration": 0, "forest": {}, "known_questions": [], "accepted_total": 0, "adapter": None}
+            start = time.perf_counter()
+            _drive(graph, inputs, thread, ctx, on_event)
+            metrics = run_dir.read_metrics()
+            metrics["wall_seconds_this_session"] = round(time.perf_counter() - start, 2)
+            if metrics.get("stop_reason"):
+                failpoint("report")
+                write_report(run_dir.root)  # the finished run's report.html
+            return metrics
+        finally:
+            conn.close()
 
 
 def _drive(graph: Any, inputs: Any, thread: dict[str, Any], ctx: EpisodeContext, on_event: EventSink | None) -> None:
@@ -145,6 +200,10 @@ def _drive(graph: Any, inputs: Any, thread: dict[str, Any], ctx: EpisodeContext,
             ctx.run_dir.append_event(event)
             if on_event:
                 on_event(event)
+            failpoint(f"event:{event['node']}:{event['kind']}")
+        elif mode == "updates" and isinstance(chunk, dict):
+            for node in chunk:
+                failpoint(f"update:{node}")
 
 
 def start_run(
@@ -215,7 +274,7 @@ def fork_run(
     ctx = build_context(config, dst, student=student)
     conn = sqlite3.connect(dst.checkpoints_path, check_same_thread=False)
     try:
-        graph = episode().compile(checkpointer=SqliteSaver(conn))
+        graph = episode().compile(checkpointer=checkpointer(conn))
         target = None
         for snapshot in graph.get_state_history(thread_config()):
             if snapshot.next == ("teacher",) and snapshot.values.get("iteration") == iteration:
@@ -223,8 +282,9 @@ def fork_run(
                 break
         if target is None:
             raise TeachgraphError(f"run {src.root} has no checkpoint before the teacher step of iteration {iteration}")
-        _drive(graph, None, thread_config(target), ctx, on_event)
-        write_report(dst.root)
+        with stops_cleanly(dst):
+            _drive(graph, None, thread_config(target), ctx, on_event)
+            write_report(dst.root)
         return dst.read_metrics()
     finally:
         conn.close()

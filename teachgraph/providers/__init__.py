@@ -34,9 +34,9 @@ from teachgraph.providers.scripted import (
     ScriptedProviderError,
     ScriptExhaustedError,
 )
-from teachgraph.providers.secrets import redact
 from teachgraph.providers.spec import ModelSpec, StructuredMethod
 from teachgraph.providers.structured import StructuredResult, extract_json, structured_call
+from teachgraph.redaction import redact
 
 __all__ = [
     "LOCAL_MODELS",

@@ -27,7 +27,9 @@ from typing import Any
 import yaml
 
 from teachgraph.domain import TrainingExample
-from teachgraph.tracing.events import TraceEvent, redact
+from teachgraph.failpoints import failpoint
+from teachgraph.redaction import redact
+from teachgraph.tracing.events import TraceEvent
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -36,7 +38,11 @@ def atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w") as f:
-            f.write(text)
+            half = len(text) // 2
+            f.write(text[:half])
+            f.flush()
+            failpoint(f"write:{path.name}")  # a kill-anywhere test can stop here, mid-file
+            f.write(text[half:])
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -97,7 +103,10 @@ class RunDir:
         atomic_write(self.data_path(iteration), "".join(line + "\n" for line in lines))
 
     def write_forest(self, iteration: int, forest_data: dict[str, Any]) -> None:
-        atomic_write(self.forest_path(iteration), json.dumps({"iteration": iteration, "forest": forest_data}, indent=1))
+        # Skill names and descriptions are model output: redacted like everything else.
+        atomic_write(
+            self.forest_path(iteration), redact(json.dumps({"iteration": iteration, "forest": forest_data}, indent=1))
+        )
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
         atomic_write(self.metrics_path, redact(json.dumps(metrics, indent=2)))
@@ -105,8 +114,14 @@ class RunDir:
     def append_event(self, event: dict[str, Any] | TraceEvent) -> None:
         line = event.model_dump_json() if isinstance(event, TraceEvent) else json.dumps(event, default=str)
         self.root.mkdir(parents=True, exist_ok=True)
-        with self.trace_path.open("a") as f:
-            f.write(redact(line) + "\n")
+        with self.trace_path.open("ab+") as f:
+            # A run killed (or out of space) mid-line left a partial line: end it, so this event
+            # starts on a line of its own and only the cut one is skipped when reading.
+            if f.tell() > 0:
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    f.write(b"\n")
+            f.write((redact(line) + "\n").encode())
 
     # readers
     def read_examples(self, iteration: int) -> list[TrainingExample]:
