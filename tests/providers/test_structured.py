@@ -278,7 +278,7 @@ def test_connection_refused_is_a_failed_attempt(monkeypatch: pytest.MonkeyPatch)
     )
     result = structured_call(resolved, Problem, MESSAGES, max_attempts=2, retry=FAST)
     assert result.value is None and result.attempts == 1 and result.failure == "provider"
-    assert "provider error (2 retries): APIConnectionError: Connection error" in (result.error or "")
+    assert "provider error (2 retries): OpenAIConnectionError: Connection error" in (result.error or "")
 
 
 def test_truncated_reply_is_reported_as_max_tokens(
