@@ -10,8 +10,8 @@ Three kinds of trouble reach a teacher node, and each has its own remedy:
 * **fatal provider errors** (HTTP 400/401/403/404/422: bad request, authentication, permission,
   unknown model): never retried; the run stops at once.
 
-:class:`FailureLimit` turns repeated failures into a stop: when one node's calls keep failing
-after their retries (a dead server), the run stops with one line naming the node, the model and
+:class:`FailureLimit` turns repeated failures into a stop: when the calls to one model keep
+failing after their retries (a dead server), the run stops with one line naming the node, the model and
 the error, and leaves its checkpoint for ``teachgraph run --resume`` once the cause is fixed.
 """
 
@@ -48,7 +48,7 @@ class RetrySettings(BaseModel):
     max_delay_s: float = Field(default=30.0, ge=0, description="Cap of one wait (Retry-After included).")
     jitter_s: float = Field(default=1.0, ge=0, description="Random extra wait, uniform in [0, jitter_s].")
     failure_limit: int = Field(
-        default=3, ge=1, description="Calls of one node in a row that fail after their retries before the run stops."
+        default=3, ge=1, description="Calls to one model in a row that fail after their retries before the run stops."
     )
 
 
@@ -172,11 +172,12 @@ def call_with_retries(
 
 
 class FailureLimit:
-    """Counts, per node, the calls in a row that failed at the provider; raises :class:`ProviderStop`.
+    """Counts, per model, the calls in a row that failed at the provider; raises :class:`ProviderStop`.
 
-    A fatal error stops at once; ``limit`` consecutive failed calls of one node stop the run. A
-    call that got any reply (even a malformed one) resets the node's count: the provider works.
-    Thread-safe: data-writing branches run in parallel.
+    A fatal error stops at once; ``limit`` consecutive failed calls to one model (whichever nodes
+    made them: a dead server fails them all) stop the run. A call that got any reply, even a
+    malformed one, resets the model's count: the provider works. Thread-safe: data-writing
+    branches run in parallel.
     """
 
     def __init__(self, limit: int) -> None:
@@ -185,13 +186,13 @@ class FailureLimit:
         self._lock = threading.Lock()
 
     def record(self, node: str, model: str, failure: str | None, error: str | None) -> None:
-        """Account for one finished call (``failure``: None/"output", "provider" or "fatal")."""
+        """Account for one finished call of ``node`` (``failure``: None/"output", "provider" or "fatal")."""
         with self._lock:
             if failure not in ("provider", "fatal"):
-                self._in_a_row[node] = 0
+                self._in_a_row[model] = 0
                 return
-            self._in_a_row[node] += 1
-            count = self._in_a_row[node]
+            self._in_a_row[model] += 1
+            count = self._in_a_row[model]
         if failure == "fatal":
             raise ProviderStop(f"run stopped: node {node}, model {model}: {error}", node=node, model=model)
         if count >= self.limit:
