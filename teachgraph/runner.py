@@ -168,10 +168,13 @@ def run_episode(
             thread = thread_config()
             inputs: dict[str, Any] | None
             if resume:
+                run_dir.remove_partial_files()  # half-written temp files of a killed run
                 snapshot = graph.get_state(thread)
                 if not snapshot.values:
                     raise TeachgraphError(f"nothing to resume in {run_dir.root}: no checkpoint found")
-                if not snapshot.next:  # already finished (perhaps killed while writing its report)
+                # Finished = no task left. (``next`` alone is empty too when the last task's
+                # writes were saved but the run stopped before the step's checkpoint.)
+                if not snapshot.tasks:  # already finished (perhaps killed while writing its report)
                     if not run_dir.report_path.is_file():
                         write_report(run_dir.root)
                     return run_dir.read_metrics()

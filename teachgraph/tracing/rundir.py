@@ -123,6 +123,16 @@ class RunDir:
                     f.write(b"\n")
             f.write((redact(line) + "\n").encode())
 
+    def remove_partial_files(self) -> list[Path]:
+        """Delete temp files a killed run left behind (``.NAME.xxxx`` from :func:`atomic_write`)."""
+        removed = []
+        for folder in (self.root, self.root / "data", self.root / "forest"):
+            for path in folder.glob(".*") if folder.is_dir() else []:
+                if path.is_file():
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+        return removed
+
     # readers
     def read_examples(self, iteration: int) -> list[TrainingExample]:
         path = self.data_path(iteration)

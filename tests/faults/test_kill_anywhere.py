@@ -1,0 +1,116 @@
+"""Kill anywhere: SIGKILL (or SIGINT) a run at a precise point, resume it, get the same run.
+
+Each point is a failpoint (:mod:`teachgraph.failpoints`) armed through ``TEACHGRAPH_FAILPOINT``
+in a CLI child process, except ``during-training``, where the run is killed while its training
+child process is alive. After ``teachgraph run --resume`` the run directory must hold the same
+data files, forest snapshots and adapter weights (bytes) and the same metrics (timings aside)
+as an uninterrupted run.
+
+``make test`` runs ``QUICK``; ``TEACHGRAPH_KILL_ALL=1`` (``make kill-anywhere``) runs all points.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from teachgraph.failpoints import ENV
+from tests.conftest import ROOT, cli
+from tests.faults.conftest import assert_same_run, tiny_config, write_config
+
+# (failpoint, what is interrupted). Two iterations of the scripted tiny episode.
+POINTS: list[tuple[str, str]] = [
+    ("event:evaluate:evaluation@1", "evaluate, iteration 0: between the validation and the test split"),
+    ("update:evaluate@1", "evaluate, iteration 0: just checkpointed"),
+    ("write:metrics.json@1", "record, iteration 0: half-way through writing metrics.json"),
+    ("event:record:iteration@1", "record, iteration 0: metrics written, node not checkpointed"),
+    ("update:observe@1", "teacher subgraph: observe checkpointed"),
+    ("event:error_analysis:llm_start@1", "error_analysis: while its LLM call is in flight"),
+    ("event:error_analysis:analysis@1", "error_analysis: answered, not checkpointed"),
+    ("event:skill_induction:llm_call@1", "skill_induction: after its LLM call"),
+    ("event:policy:decision@1", "policy: after the first of its decisions"),
+    ("event:subskill_exploration:subskills@1", "subskill_exploration: one parallel branch of two done"),
+    ("event:rebalance:quotas@1", "rebalance: quotas set, jobs not checkpointed"),
+    ("event:data_writing:llm_call@2", "data_writing: second LLM call of the parallel writers"),
+    ("event:data_writing:written@3", "data_writing: three writer branches done"),
+    ("event:validation:verdict@5", "validation: in the middle of the verdicts"),
+    ("write:iter-000.jsonl", "teacher: half-way through writing data/iter-000.jsonl"),
+    ("write:iter-000.json", "teacher: half-way through writing forest/iter-000.json"),
+    ("during-training", "train, iteration 0: while the training child process runs"),
+    ("event:train:training@1", "train, iteration 0: adapter saved, node not checkpointed"),
+    ("update:advance@1", "advance: iteration 1 begins"),
+    ("sql:COMMIT@12", "a checkpoint transaction, at its COMMIT"),
+    ("sql:INSERT OR * INTO writes*@40", "a checkpoint transaction, while it inserts pending writes"),
+    ("event:data_writing:written@6", "data_writing, iteration 1"),
+    ("write:iter-001.jsonl", "teacher, iteration 1: half-way through writing data/iter-001.jsonl"),
+    ("write:metrics.json@3", "record, last iteration: half-way through writing the final metrics.json"),
+    ("report", "the end: metrics final, report.html not yet written"),
+    ("event:data_writing:llm_call@3:INT", "SIGINT during data_writing"),
+    ("update:train@1:INT", "SIGINT right after training is checkpointed"),
+]
+QUICK = {"sql:COMMIT@12", "write:iter-000.jsonl", "event:data_writing:llm_call@3:INT"}
+SELECTED = [p for p in POINTS if os.environ.get("TEACHGRAPH_KILL_ALL") or p[0] in QUICK]
+
+
+@pytest.fixture(scope="module")
+def kill_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config = tiny_config(None)
+    config.loop.iterations = 2
+    return write_config(tmp_path_factory.mktemp("kill") / "tiny.yaml", config)
+
+
+@pytest.fixture(scope="module")
+def reference(kill_config: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("reference") / "run"
+    result = cli("run", str(kill_config), "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def _interrupt(config: Path, out: Path, point: str) -> subprocess.CompletedProcess[str] | int:
+    command = [sys.executable, "-m", "teachgraph.cli", "run", str(config), "--out", str(out), "--quiet"]
+    if point != "during-training":
+        env = {**os.environ, ENV: point}
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 600
+    while proc.poll() is None and time.time() < deadline:
+        children = psutil.Process(proc.pid).children(recursive=True)
+        if any("teachgraph.student.train_worker" in " ".join(c.cmdline()) for c in children if c.is_running()):
+            time.sleep(1.0)  # well inside the training loop
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    return proc.wait()
+
+
+def _adapters(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.glob("adapters/*/adapter_model.safetensors"))}
+
+
+@pytest.mark.parametrize(("point", "where"), SELECTED, ids=[p for p, _ in SELECTED])
+def test_killed_run_resumes_to_the_same_run(
+    point: str, where: str, kill_config: Path, reference: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    outcome = _interrupt(kill_config, out, point)
+    code = outcome if isinstance(outcome, int) else outcome.returncode
+    if point.endswith(":INT"):
+        assert isinstance(outcome, subprocess.CompletedProcess)
+        assert code == 130, f"{where}: exit {code}\n{outcome.stderr[-2000:]}"
+        assert "interrupted" in outcome.stderr and "Traceback" not in outcome.stderr
+    else:
+        assert code == -signal.SIGKILL, f"{where}: the run was not killed (exit {code}); is the point reached?"
+    result = cli("run", "--resume", str(out), "--quiet")
+    assert result.returncode == 0, f"{where}: resume failed\n{result.stderr[-3000:]}"
+    assert_same_run(reference, out)
+    assert _adapters(reference) == _adapters(out), f"{where}: adapter weights differ"
+    assert (out / "report.html").is_file()
+    assert not [p for p in (out / "data").glob(".*")], "a partial temp file was left behind"
