@@ -45,6 +45,7 @@ _KEY_SHAPES_RE = re.compile(
 _BEARER_RE = re.compile(r"\b(?P<word>[Bb]earer|BEARER)\s+[A-Za-z0-9._~+/=\-]{8,}")
 # Environment variables whose values are treated as secrets wherever they appear.
 _SECRET_ENV_RE = re.compile(r"API_?KEY|(?:^|_)KEY$|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE", re.I)
+_SECRET_ENV_BYTES_RE = re.compile(_SECRET_ENV_RE.pattern.encode(), re.I)
 _MIN_SECRET_LEN = 6  # shorter values ("1", "no") would redact ordinary words
 
 _registered: set[str] = set()
@@ -58,8 +59,17 @@ def register_secret(value: str | None) -> None:
             _registered.add(value)
 
 
+def _env_secrets() -> set[str]:
+    # os.environb skips the str decoding of every variable (this runs for every trace event);
+    # only the matches are decoded.
+    environ = os.environb if os.supports_bytes_environ else None
+    if environ is None:  # pragma: no cover - Windows
+        return {v for name, v in os.environ.items() if _SECRET_ENV_RE.search(name)}
+    return {os.fsdecode(v) for name, v in environ.items() if _SECRET_ENV_BYTES_RE.search(name)}
+
+
 def _secret_values(extra: Iterable[str]) -> list[str]:
-    values = {v for name, v in os.environ.items() if _SECRET_ENV_RE.search(name)}
+    values = _env_secrets()
     with _registered_lock:
         values |= _registered
     values |= set(extra)

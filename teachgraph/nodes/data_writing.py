@@ -177,7 +177,20 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]
             continue
-        drafts.extend((ex, answer.model) for ex in answer.value.examples)
+        # A draft without a question or an answer cannot become an example (no target to
+        # train on); it is counted and recorded, not passed on to crash the target formatter.
+        complete = [ex for ex in answer.value.examples if ex.question.strip() and ex.answer.strip()]
+        if len(complete) < len(answer.value.examples):
+            failures.append(
+                NodeFailure(
+                    node=NODE,
+                    iteration=job.iteration,
+                    skill=skill,
+                    error=f"incomplete: {len(answer.value.examples) - len(complete)} written example(s) "
+                    "without a question or an answer",
+                )
+            )
+        drafts.extend((ex, answer.model) for ex in complete)
     source_errors = [e.instance.id for e in job.errors]
     examples = []
     for i, (draft, model) in enumerate(drafts):

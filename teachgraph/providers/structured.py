@@ -160,6 +160,12 @@ def _raw_text(message: AIMessage | None) -> str:
     return content if isinstance(content, str) else json.dumps(content, default=str)
 
 
+@functools.cache
+def format_instructions(schema: type[BaseModel]) -> str:
+    """LangChain's format instructions for ``schema`` (cached: building the JSON schema is slow)."""
+    return PydanticOutputParser(pydantic_object=schema).get_format_instructions()
+
+
 def _with_instructions(messages: list[BaseMessage], instructions: str) -> list[BaseMessage]:
     """Append format instructions to the last user message (or as a new one)."""
     if messages and isinstance(messages[-1], HumanMessage) and isinstance(messages[-1].content, str):
@@ -315,7 +321,7 @@ def structured_call(
     if method in ("json_object", "prompt"):
         # json_object needs the instructions too: OpenAI-style servers require the word "JSON"
         # in the prompt, and field names/descriptions help content even under a grammar.
-        instructions = PydanticOutputParser(pydantic_object=schema).get_format_instructions()
+        instructions = format_instructions(schema)
         conversation = _with_instructions(conversation, instructions)
     runner = _run_native if method in ("json_schema", "function_calling") else _run_text
 
