@@ -12,7 +12,7 @@ It removes, in this order:
 * strings shaped like well-known keys, for keys that never passed through a variable we know:
   OpenAI/Anthropic ``sk-...`` (``sk-proj-...``, ``sk-ant-...``), LangSmith ``lsv2_...``, Hugging
   Face ``hf_...``, GitHub ``ghp_...``, Slack ``xox?-...``, Google ``AIza...``, AWS access key ids
-  (``AKIA...``/``ASIA...``) and ``Bearer ...`` tokens.
+  (``AKIA...``/``ASIA...``), ``Bearer ...`` tokens and ``Basic ...`` credentials.
 
 This module is at the bottom of the layering (it imports nothing from teachgraph), so every
 layer can use it.
@@ -42,7 +42,11 @@ _KEY_SHAPES_RE = re.compile(
     r"|\bAIza[0-9A-Za-z_\-]{30,}"
     r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"
 )
-_BEARER_RE = re.compile(r"\b(?P<word>[Bb]earer|BEARER)\s+[A-Za-z0-9._~+/=\-]{8,}")
+_BEARER_RE = re.compile(
+    r"\b(?P<word>[Bb]earer|BEARER)\s+[A-Za-z0-9._~+/=\-]{8,}"
+    # HTTP basic credentials (base64 of user:password), as servers echo the Authorization header
+    r"|\b(?P<basic>Basic|BASIC)\s+(?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{12,}={0,2}"
+)
 # Environment variables whose values are treated as secrets wherever they appear.
 _SECRET_ENV_RE = re.compile(r"API_?KEY|(?:^|_)KEY$|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE", re.I)
 _SECRET_ENV_BYTES_RE = re.compile(_SECRET_ENV_RE.pattern.encode(), re.I)
@@ -82,7 +86,7 @@ def redact(text: str, extra_secrets: Iterable[str] = ()) -> str:
     out = _USERINFO_RE.sub(r"\g<scheme>", text)
     for secret in _secret_values(extra_secrets):
         out = out.replace(secret, REDACTED)
-    out = _BEARER_RE.sub(rf"\g<word> {REDACTED}", out)
+    out = _BEARER_RE.sub(lambda m: f"{m.group('word') or m.group('basic')} {REDACTED}", out)
     return _KEY_SHAPES_RE.sub(REDACTED, out)
 
 

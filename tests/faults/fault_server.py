@@ -41,12 +41,33 @@ TOOL_TO_NODE = {
 }
 
 
-def scripted_completion(body: dict[str, Any]) -> dict[str, Any]:
-    """The chat.completion answering ``body``: a call of the requested tool, from its responder."""
+LEAKY_FIELDS = {"name", "description", "question", "rationale", "reason"}
+
+
+def _leak(value: Any, leaks: list[str], counter: list[int]) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k in LEAKY_FIELDS and isinstance(v, str):
+                counter[0] += 1
+                out[k] = f"{v} {leaks[counter[0] % len(leaks)]}"
+            else:
+                out[k] = _leak(v, leaks, counter)
+        return out
+    if isinstance(value, list):
+        return [_leak(v, leaks, counter) for v in value]
+    return value
+
+
+def scripted_completion(body: dict[str, Any], leak: list[str] | None = None) -> dict[str, Any]:
+    """The chat.completion answering ``body``: a call of the requested tool, from its responder
+    (with the ``leak`` strings appended in turn to its free-text fields: a model echoing secrets)."""
     text = "\n".join(str(m.get("content") or "") for m in body.get("messages", []))
     tools = body.get("tools") or []
     name = tools[0]["function"]["name"] if tools else "WrittenBatch"
     arguments = RESPONDERS[TOOL_TO_NODE.get(name, "data_writing")]([HumanMessage(text)])
+    if leak:
+        arguments = json.dumps(_leak(json.loads(arguments), leak, [0]))
     message: dict[str, Any] = {"role": "assistant", "content": None}
     if tools:
         message["tool_calls"] = [{"id": "call_0", "type": "function", "function": {"name": name, "arguments": arguments}}]
@@ -74,11 +95,13 @@ class FaultServer:
         retry_after: str = "0.01",
         slow_s: float = 1.5,
         echo: str = "",
+        leak: list[str] | None = None,
     ) -> None:
         self.fail_rate, self.faults, self.retry_after, self.slow_s = fail_rate, faults, retry_after, slow_s
         self.mode = "normal"
         self.plan: list[str] = []  # outcomes served first, in order, before any random draw
         self.echo = echo  # text put into every error body (a server that echoes request details)
+        self.leak = leak  # text put into every free-text field of the answers (a model that echoes it)
         self.served: Counter[str] = Counter()  # outcome -> count
         self.authorization: set[str] = set()
         self._rng = random.Random(seed)
@@ -125,16 +148,17 @@ class FaultServer:
                 if outcome == "401":
                     self._send(401, {"error": {"message": f"invalid api key {server.echo}", "type": "auth"}})
                 elif outcome == "500":
-                    self._send(500, {"error": {"message": f"upstream crashed {server.echo}"}})
+                    auth = self.headers.get("Authorization", "")
+                    self._send(500, {"error": {"message": f"upstream crashed ({auth}) {server.echo}"}})
                 elif outcome == "429":
                     self._send(429, {"error": {"message": "rate limited"}}, {"Retry-After": server.retry_after})
                 elif outcome == "truncated":
-                    data = json.dumps(scripted_completion(body)).encode()
+                    data = json.dumps(scripted_completion(body, server.leak)).encode()
                     self._send_bytes(200, data[: len(data) // 2])
                 elif outcome == "garbage":
                     self._send_bytes(200, b"<html>\x00\xff bad gateway \x1b[31m</html>")
                 else:
-                    self._send(200, scripted_completion(body))
+                    self._send(200, scripted_completion(body, server.leak))
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 self._send_bytes(status, json.dumps(payload).encode(), headers)
