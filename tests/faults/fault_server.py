@@ -70,7 +70,9 @@ def scripted_completion(body: dict[str, Any], leak: list[str] | None = None) -> 
         arguments = json.dumps(_leak(json.loads(arguments), leak, [0]))
     message: dict[str, Any] = {"role": "assistant", "content": None}
     if tools:
-        message["tool_calls"] = [{"id": "call_0", "type": "function", "function": {"name": name, "arguments": arguments}}]
+        message["tool_calls"] = [
+            {"id": "call_0", "type": "function", "function": {"name": name, "arguments": arguments}}
+        ]
     else:
         message["content"] = arguments
     return {

@@ -70,7 +70,9 @@ def test_full_run_directory_is_one_line_and_the_run_resumes(tmp_path: Path) -> N
 @needs_mount
 def test_read_only_run_directory_is_one_line(tmp_path: Path) -> None:
     config = write_config(tmp_path / "cfg.yaml", tiny_config(None))
-    result = _in_private_tmpfs("ro", _cli("run", str(config), "--out", "{mnt}/run", "--quiet"), tmp_path / "x", tmp_path)
+    result = _in_private_tmpfs(
+        "ro", _cli("run", str(config), "--out", "{mnt}/run", "--quiet"), tmp_path / "x", tmp_path
+    )
     line = _one_line(result)
     assert "cannot write to the run directory" in line and "Read-only file system" in line, line
 

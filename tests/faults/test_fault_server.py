@@ -39,9 +39,11 @@ def test_each_fault_is_retried_and_the_answer_is_the_healthy_one(server: FaultSe
     assert result.ok, result.error
     assert (result.retries, result.attempts) == (2, 1)
     assert result.value == healthy.value
-    assert healthy.value is not None and healthy.value.model_dump() == SkillInduction.model_validate_json(
-        skill_induction_responder(PROMPT)
-    ).model_dump()
+    assert (
+        healthy.value is not None
+        and healthy.value.model_dump()
+        == SkillInduction.model_validate_json(skill_induction_responder(PROMPT)).model_dump()
+    )
 
 
 def test_401_is_fatal_at_once(server: FaultServer) -> None:

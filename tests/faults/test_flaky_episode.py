@@ -66,7 +66,9 @@ def test_revoked_key_stops_at_once_with_one_line(server: FaultServer, tmp_path: 
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, lines
     line = lines[0]
-    assert "run stopped: node error_analysis" in line and f"openai-compatible:fault-model@127.0.0.1:{server.port}" in line
+    assert (
+        "run stopped: node error_analysis" in line and f"openai-compatible:fault-model@127.0.0.1:{server.port}" in line
+    )
     assert "AuthenticationError" in line and f"teachgraph run --resume {tmp_path / 'run'}" in line
     assert "Traceback" not in result.stdout + result.stderr
     assert server.served["401"] == 1  # not retried

@@ -82,9 +82,7 @@ def reference(kill_config: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return out
 
 
-def _interrupt(
-    config: Path, out: Path, point: str, *, resume: bool = False
-) -> subprocess.CompletedProcess[str] | int:
+def _interrupt(config: Path, out: Path, point: str, *, resume: bool = False) -> subprocess.CompletedProcess[str] | int:
     command = [sys.executable, "-m", "teachgraph.cli", "run", str(config), "--out", str(out), "--quiet"]
     if resume:
         command = [sys.executable, "-m", "teachgraph.cli", "run", "--resume", str(out), "--quiet"]

@@ -79,7 +79,13 @@ def test_planted_secrets_reach_no_file_of_the_run_and_no_log(tmp_path: Path) -> 
     # httpx sends the URL's userinfo as basic auth; the 500 bodies echo that header back
     assert server.served["500"] == 2 and f"Basic {BASIC}" in server.authorization
     files = [p for p in (tmp_path / "run").rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"config.yaml", "checkpoints.sqlite", "trace.jsonl", "metrics.json", "report.html"}
+    assert {p.name for p in files} >= {
+        "config.yaml",
+        "checkpoints.sqlite",
+        "trace.jsonl",
+        "metrics.json",
+        "report.html",
+    }
     leaks = [(str(p.relative_to(tmp_path)), n) for p in files for n in NEEDLES if n.encode() in p.read_bytes()]
     leaks += [("stdout/stderr", n) for n in NEEDLES if n in result.stdout + result.stderr]
     assert not leaks
