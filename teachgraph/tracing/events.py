@@ -19,6 +19,7 @@ __all__ = ["EventKind", "TraceEvent", "emit", "redact"]
 EventKind = Literal[
     "llm_start",  # an LLM call begins (progress display)
     "llm_call",  # one structured LLM call: model, tokens, latency, ok/error
+    "retry",  # a transient provider error; the same request is sent again after delay_s
     "failure",  # a step could not do its job (after retries); the graph went on
     "analysis",  # error analysis groups
     "skills",  # skills induced / assignments
