@@ -52,7 +52,7 @@ def ask(
 
     Never raises for model misbehaviour or a failed call: the failure is traced and returned.
     Raises :class:`~teachgraph.providers.faults.ProviderStop` (after tracing) when the provider
-    error is fatal (401, 403, 404, 400) or the node's calls reached the run's failure limit.
+    error is fatal (401, 403, 404, 400) or the model's failed calls reached the run's failure limit.
     """
     ctx = runtime.context
     model = ctx.models.for_node(node)

@@ -77,6 +77,7 @@ def test_read_only_run_directory_is_one_line(tmp_path: Path) -> None:
     assert "cannot write to the run directory" in line and "Read-only file system" in line, line
 
 
+@pytest.mark.skipif(_can_mount(), reason="the tmpfs tests above cover this for real")
 def test_a_failed_data_write_keeps_checkpoints_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without root: the first data file write fails with ENOSPC (monkeypatched)."""
     out = tmp_path / "run"
