@@ -177,20 +177,7 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]
             continue
-        # A draft without a question or an answer cannot become an example (no target to
-        # train on); it is counted and recorded, not passed on to crash the target formatter.
-        complete = [ex for ex in answer.value.examples if ex.question.strip() and ex.answer.strip()]
-        if len(complete) < len(answer.value.examples):
-            failures.append(
-                NodeFailure(
-                    node=NODE,
-                    iteration=job.iteration,
-                    skill=skill,
-                    error=f"incomplete: {len(answer.value.examples) - len(complete)} written example(s) "
-                    "without a question or an answer",
-                )
-            )
-        drafts.extend((ex, answer.model) for ex in complete)
+        drafts.extend((ex, answer.model) for ex in answer.value.examples)
     source_errors = [e.instance.id for e in job.errors]
     examples = []
     for i, (draft, model) in enumerate(drafts):
@@ -199,9 +186,12 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
             id="ex-"
             + hashlib.sha256(f"{job.iteration}|{skill}|{i}|{draft.question}|{draft.answer}".encode()).hexdigest()[:16],
             input=draft.question.strip(),
+            # No answer, no target (the formatter refuses one): kept and rejected below.
             target=ctx.task.format_target(
                 draft.answer.strip(), draft.rationale.strip() if ctx.settings.target_style == "rationale" else None
-            ),
+            )
+            if draft.answer.strip()
+            else "",
             answer=draft.answer.strip(),
             skill_path=job.skill_path,
             solution_program=draft.program or None,
@@ -218,6 +208,8 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
             example.verdict = Verdict(
                 accepted=False, reason=RejectionReason.OVER_QUOTA, detail=f"beyond quota {job.quota}"
             )
+        elif not example.answer:
+            example.verdict = Verdict(accepted=False, reason=RejectionReason.MALFORMED, detail="no answer")
         examples.append(example)
     shortfall = max(job.quota - len(examples), 0)
     if shortfall:
