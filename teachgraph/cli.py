@@ -52,6 +52,27 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _stop_at_once_on_ctrl_c(run_dir: Path | None) -> None:
+    """Ctrl-C stops the run where it is, like a kill: the last checkpoint stays the truth.
+
+    Unwinding a KeyboardInterrupt through a streaming graph lets parallel branches (worker
+    threads) finish and persist a half-done step as if it were complete, so a resumed run would
+    skip work. Exiting at once leaves only what is already atomic (files) or transactional
+    (checkpoints), exactly what ``--resume`` is built for.
+    """
+    import os
+    import signal
+
+    def stop(_signum: int, _frame: Any) -> None:
+        where = f" {run_dir}" if run_dir is not None else " DIR"
+        err_console.print(f"[yellow]interrupted[/] — resume with: teachgraph run --resume{where}")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, stop)
+
+
 @app.command()
 @user_errors
 def run(
@@ -78,6 +99,7 @@ def run(
     warnings.filterwarnings("ignore", message=".*tie_word_embeddings.*")
 
     progress = Progress(console, quiet=quiet)
+    _stop_at_once_on_ctrl_c(resume or out)
     if resume is not None:
         if config is not None:
             raise TeachgraphError("give either CONFIG (a new run) or --resume DIR, not both")
