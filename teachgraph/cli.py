@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from teachgraph.errors import TeachgraphError
+from teachgraph.redaction import install_log_redaction, redact
 
 app = typer.Typer(
     name="teachgraph",
@@ -39,17 +40,39 @@ def user_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        install_log_redaction()  # library log lines (transformers, httpx, ...) carry no keys either
         try:
             return fn(*args, **kwargs)
         except TeachgraphError as err:
             # escape: messages quote things like 'teachgraph[qwen]' that rich would eat as markup
-            err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(redact(str(err)))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/] — resume with: teachgraph run --resume DIR")
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _stop_at_once_on_ctrl_c(run_dir: Path | None) -> None:
+    """Ctrl-C stops the run where it is, like a kill: the last checkpoint stays the truth.
+
+    Unwinding a KeyboardInterrupt through a streaming graph lets parallel branches (worker
+    threads) finish and persist a half-done step as if it were complete, so a resumed run would
+    skip work. Exiting at once leaves only what is already atomic (files) or transactional
+    (checkpoints), exactly what ``--resume`` is built for.
+    """
+    import os
+    import signal
+
+    def stop(_signum: int, _frame: Any) -> None:
+        where = f" {run_dir}" if run_dir is not None else " DIR"
+        err_console.print(f"[yellow]interrupted[/] — resume with: teachgraph run --resume{where}")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, stop)
 
 
 @app.command()
@@ -116,6 +139,7 @@ def run(
         return
     reviewer = file_reviewer(review_file) if review_file else ConsoleReviewer(console, sys.stdin)
     progress = Progress(console, quiet=quiet)
+    _stop_at_once_on_ctrl_c(resume or out)
     if resume is not None:
         if config is not None:
             raise TeachgraphError("give either CONFIG (a new run) or --resume DIR, not both")

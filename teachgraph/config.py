@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from teachgraph.costs import Price
 from teachgraph.errors import ConfigError, DataNotFoundError
+from teachgraph.providers.faults import RetrySettings
 from teachgraph.sandbox import SandboxMode
 from teachgraph.student.config import KNOWN_MODELS, StudentConfig
 from teachgraph.tasks.base import TaskConfig
@@ -89,6 +90,10 @@ class TeacherSettings(Strict):
     errors_per_writer: int = Field(default=3, ge=0, description="Failures shown to each data writer call.")
     batch_size: int = Field(default=4, ge=1, description="Examples asked for per writer LLM call.")
     max_attempts: int = Field(default=3, ge=1, description="Structured-output attempts per LLM call.")
+    retry: RetrySettings = Field(
+        default_factory=RetrySettings,
+        description="Provider errors: backoff retries of one request, and the failure limit that stops the run.",
+    )
     target_style: Literal["answer", "rationale"] = Field(
         default="answer", description="Train on the final answer alone, or a short rationale then the answer."
     )

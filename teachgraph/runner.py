@@ -8,11 +8,13 @@ streams with ``stream_mode=["custom", "updates"]`` so every node's decision even
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +25,14 @@ from langgraph.types import Command
 from teachgraph.config import RunConfig, check_paths, load_config, parse_config, resolve_paths
 from teachgraph.costs import price_for, price_table
 from teachgraph.errors import ConfigError, TeachgraphError
+from teachgraph.failpoints import failpoint, watch_sql
 from teachgraph.graphs.checkpoint import sqlite_checkpointer
 from teachgraph.graphs.episode import EpisodeContext, episode, stop_reason
 from teachgraph.graphs.state import TeacherContext
 from teachgraph.graphs.teacher import build_teacher
 from teachgraph.providers import ModelRouter
+from teachgraph.providers.faults import ProviderStop
+from teachgraph.redaction import describe_exception
 from teachgraph.sandbox import Sandbox
 from teachgraph.student import build_student
 from teachgraph.tasks import load_task
@@ -41,6 +46,46 @@ Reviewer = Callable[[dict[str, Any]], dict[str, Any] | None]
 # Each run directory has its own checkpoint database, so one fixed thread id suffices; it also
 # means a copied run directory (a fork) keeps working under its new name.
 THREAD_ID = "episode"
+
+
+# errno values that mean "the run directory cannot take more writes".
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM})
+_SQLITE_DISK_MESSAGES = ("disk is full", "readonly database", "unable to open database", "disk i/o error")
+
+
+class RunDirError(TeachgraphError):
+    """The run directory cannot be written (full, read-only, no permission)."""
+
+
+@contextlib.contextmanager
+def stops_cleanly(run_dir: RunDir) -> Iterator[None]:
+    """Turn a provider stop or a full/unwritable run directory into one line with the way out.
+
+    Files are written atomically and checkpoints transactionally, so what was written before the
+    failure stays intact, and ``--resume`` carries on once the cause is fixed.
+    """
+    resume = f"teachgraph run --resume {run_dir.root}"
+    try:
+        yield
+    except ProviderStop as err:
+        raise ProviderStop(
+            f"{err} — fix the cause, then resume with: {resume}", node=err.node, model=err.model
+        ) from None
+    except OSError as err:
+        if err.errno not in _DISK_ERRNOS:
+            raise
+        where = f" ({err.filename})" if err.filename else ""
+        raise RunDirError(
+            f"cannot write to the run directory {run_dir.root}{where}: {err.strerror or describe_exception(err)}; "
+            f"everything written before is intact — free space or fix permissions, then resume with: {resume}"
+        ) from None
+    except sqlite3.OperationalError as err:
+        if not any(m in str(err).lower() for m in _SQLITE_DISK_MESSAGES):
+            raise
+        raise RunDirError(
+            f"cannot write checkpoints in {run_dir.checkpoints_path}: {err}; earlier checkpoints are intact — "
+            f"free space or fix permissions, then resume with: {resume}"
+        ) from None
 
 
 def thread_config(checkpoint_id: str | None = None) -> dict[str, Any]:
@@ -201,45 +246,56 @@ def _run(
 ) -> dict[str, Any]:
     sandbox_in_use = check_sandbox(config, Sandbox(mode=config.sandbox))  # before anything is loaded
     ctx = build_context(config, run_dir, models=models, student=student, teacher_graph=teacher_graph)
-    if not resume:
-        run_dir.write_config(resolved_config(config, ctx.teacher_context.models, sandbox_in_use))
-    conn = sqlite3.connect(run_dir.checkpoints_path, check_same_thread=False)
-    try:
-        graph = episode().compile(checkpointer=_checkpointer(conn, ctx))
-        thread = thread_config()
-        inputs: Any
-        paused: dict[str, Any] | None = None
-        if resume:
-            snapshot = graph.get_state(thread)
-            if not snapshot.values:
-                raise TeachgraphError(f"nothing to resume in {run_dir.root}: no checkpoint found")
-            if not snapshot.next and not _reopen(graph, thread, config, snapshot.values):
-                return run_dir.read_metrics()  # finished, and the (possibly raised) limits still say stop
-            inputs = None  # None = continue from the last checkpoint
-            paused = pending_review(snapshot)
+    with stops_cleanly(run_dir):
+        if not resume:
+            run_dir.write_config(resolved_config(config, ctx.teacher_context.models, sandbox_in_use))
+        conn = sqlite3.connect(run_dir.checkpoints_path, check_same_thread=False)
+        try:
+            graph = episode().compile(checkpointer=_checkpointer(conn, ctx))
+            thread = thread_config()
+            inputs: Any
+            paused: dict[str, Any] | None = None
+            if resume:
+                run_dir.remove_partial_files()  # half-written temp files of a killed run
+                snapshot = graph.get_state(thread)
+                if not snapshot.values:
+                    raise TeachgraphError(f"nothing to resume in {run_dir.root}: no checkpoint found")
+                # Finished = no task left. (``next`` alone is empty too when the last task's
+                # writes were saved but the run stopped before the step's checkpoint.)
+                if not snapshot.tasks and not _reopen(graph, thread, config, snapshot.values):
+                    # finished, and the (possibly raised) limits still say stop; perhaps killed
+                    # while writing its report
+                    if not run_dir.report_path.is_file():
+                        write_report(run_dir.root)
+                    return run_dir.read_metrics()
+                inputs = None  # None = continue from the last checkpoint
+                paused = pending_review(snapshot)
+                if paused is not None:
+                    inputs = _answer(paused, reviewer)  # a run stopped at a review continues there
+            else:
+                inputs = {"iteration": 0, "forest": {}, "known_questions": [], "accepted_total": 0, "adapter": None}
+            start = time.perf_counter()
+            while inputs is not _STAY_PAUSED:
+                _drive(graph, inputs, thread, ctx, on_event)
+                paused = pending_review(graph.get_state(thread))
+                inputs = _answer(paused, reviewer) if paused is not None else _STAY_PAUSED
+            metrics = run_dir.read_metrics()
+            metrics["wall_seconds_this_session"] = round(time.perf_counter() - start, 2)
             if paused is not None:
-                inputs = _answer(paused, reviewer)  # a run stopped at a review continues there
-        else:
-            inputs = {"iteration": 0, "forest": {}, "known_questions": [], "accepted_total": 0, "adapter": None}
-        start = time.perf_counter()
-        while inputs is not _STAY_PAUSED:
-            _drive(graph, inputs, thread, ctx, on_event)
-            paused = pending_review(graph.get_state(thread))
-            inputs = _answer(paused, reviewer) if paused is not None else _STAY_PAUSED
-        metrics = run_dir.read_metrics()
-        metrics["wall_seconds_this_session"] = round(time.perf_counter() - start, 2)
-        if paused is not None:
-            metrics["paused_for_review"] = {"iteration": paused.get("iteration"), "examples": len(paused["examples"])}
+                metrics["paused_for_review"] = {"iteration": paused.get("iteration"), "examples": len(paused["examples"])}
+                return metrics
+            if metrics.get("stop_reason"):
+                failpoint("report")
+                write_report(run_dir.root)  # the finished run's report.html
             return metrics
-        if metrics.get("stop_reason"):
-            write_report(run_dir.root)  # the finished run's report.html
-        return metrics
-    finally:
-        conn.close()
+        finally:
+            conn.close()
 
 
 def _checkpointer(conn: sqlite3.Connection, ctx: EpisodeContext) -> Any:
-    """The run's SQLite checkpointer; a custom teacher graph's state types are registered too."""
+    """The run's SQLite checkpointer; a custom teacher graph's state types are registered too, and
+    the ``sql:`` failpoints are armed (see :mod:`teachgraph.failpoints`)."""
+    watch_sql(conn)
     builder = getattr(ctx.teacher_graph, "builder", None)
     return sqlite_checkpointer(conn, *([builder.state_schema] if builder is not None else []))
 
@@ -293,6 +349,10 @@ def _drive(graph: Any, inputs: Any, thread: dict[str, Any], ctx: EpisodeContext,
             ctx.run_dir.append_event(event)
             if on_event:
                 on_event(event)
+            failpoint(f"event:{event['node']}:{event['kind']}")
+        elif mode == "updates" and isinstance(chunk, dict):
+            for node in chunk:
+                failpoint(f"update:{node}")
 
 
 def start_run(
@@ -419,8 +479,9 @@ def fork_run(
                 break
         if target is None:
             raise TeachgraphError(f"run {src.root} has no checkpoint before the teacher step of iteration {iteration}")
-        _drive(graph, None, thread_config(target), ctx, on_event)
-        write_report(dst.root)
+        with stops_cleanly(dst):
+            _drive(graph, None, thread_config(target), ctx, on_event)
+            write_report(dst.root)
         return dst.read_metrics()
     finally:
         conn.close()

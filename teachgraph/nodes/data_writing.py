@@ -186,9 +186,12 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
             id="ex-"
             + hashlib.sha256(f"{job.iteration}|{skill}|{i}|{draft.question}|{draft.answer}".encode()).hexdigest()[:16],
             input=draft.question.strip(),
+            # No answer, no target (the formatter refuses one): kept and rejected below.
             target=ctx.task.format_target(
                 draft.answer.strip(), draft.rationale.strip() if ctx.settings.target_style == "rationale" else None
-            ),
+            )
+            if draft.answer.strip()
+            else "",
             answer=draft.answer.strip(),
             skill_path=job.skill_path,
             solution_program=draft.program or None,
@@ -205,6 +208,8 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
             example.verdict = Verdict(
                 accepted=False, reason=RejectionReason.OVER_QUOTA, detail=f"beyond quota {job.quota}"
             )
+        elif not example.answer:
+            example.verdict = Verdict(accepted=False, reason=RejectionReason.MALFORMED, detail="no answer")
         examples.append(example)
     shortfall = max(job.quota - len(examples), 0)
     if shortfall:

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 
 from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
 from teachgraph.providers import structured_call
+from teachgraph.providers.faults import FailureLimit, status_code
+from teachgraph.redaction import describe_exception
 from teachgraph.tracing.events import emit
 from teachgraph.tracing.llm_calls import PREVIEW_CHARS, TRANSCRIPT_KEY, new_call_id, transcript
 
@@ -50,7 +52,9 @@ def ask(
 ) -> Answer[T]:
     """Call ``node``'s configured model for a ``schema`` object, with bounded retries.
 
-    Never raises for model misbehaviour or provider failure: the failure is traced and returned.
+    Never raises for model misbehaviour or a failed call: the failure is traced and returned.
+    Raises :class:`~teachgraph.providers.faults.ProviderStop` (after tracing) when the provider
+    error is fatal (401, 403, 404, 400) or the model's failed calls reached the run's failure limit.
     """
     ctx = runtime.context
     model = ctx.models.for_node(node)
@@ -58,7 +62,22 @@ def ask(
     purpose = purpose or schema.__name__
     # Announce the call: a local model can take a minute, and a silent terminal looks hung.
     trace(runtime, "llm_start", **where, model=model.label, purpose=purpose)
-    result = structured_call(model, schema, prompt, max_attempts=ctx.settings.max_attempts)
+
+    def on_retry(exc: BaseException, delay_s: float, n: int) -> None:
+        trace(
+            runtime,
+            "retry",
+            **where,
+            model=model.label,
+            retry=n,
+            delay_s=round(delay_s, 3),
+            error=describe_exception(exc, 300),
+            status=status_code(exc),
+        )
+
+    result = structured_call(
+        model, schema, prompt, max_attempts=ctx.settings.max_attempts, retry=ctx.settings.retry, on_retry=on_retry
+    )
     prompt_text = "\n".join(str(m.content) for m in prompt)
     trace(
         runtime,
@@ -68,7 +87,9 @@ def ask(
         purpose=purpose,
         ok=result.value is not None,
         error=result.error,
+        failure_kind=result.failure,
         attempts=result.attempts,
+        retries=result.retries,
         input_tokens=result.input_tokens,
         output_tokens=result.output_tokens,
         latency_s=round(result.latency_s, 3),
@@ -82,8 +103,19 @@ def ask(
     if result.value is None:
         failure = NodeFailure(node=node, iteration=iteration, error=result.error or "no output", skill=skill)
         trace(runtime, "failure", **where, error=failure.error)
+    # A dead provider or a revoked key stops the run here (after the failure is traced), with
+    # the checkpoint left for --resume; malformed output never does.
+    failure_limit(ctx).record(node, model.label, result.failure, result.error)
     usage = LLMUsage(node=node, model=model.label, input_tokens=result.input_tokens, output_tokens=result.output_tokens)
     return Answer(value=result.value, model=model.label, failure=failure, usage=usage)
+
+
+def failure_limit(ctx: TeacherContext) -> FailureLimit:
+    """The run's :class:`FailureLimit` (one per context, i.e. per process running the graph)."""
+    tracker = ctx.extras.get("_failure_limit")
+    if tracker is None:
+        tracker = ctx.extras.setdefault("_failure_limit", FailureLimit(ctx.settings.retry.failure_limit))
+    return tracker
 
 
 def trace(

@@ -10,6 +10,7 @@ Typical use in a node::
 See :mod:`teachgraph.providers.resolve` for which structured-output method each provider uses.
 """
 
+from teachgraph.providers.faults import FailureLimit, ProviderStop, RetrySettings, classify
 from teachgraph.providers.local import (
     REGISTRY as LOCAL_MODELS,
 )
@@ -34,12 +35,13 @@ from teachgraph.providers.scripted import (
     ScriptedProviderError,
     ScriptExhaustedError,
 )
-from teachgraph.providers.secrets import redact
 from teachgraph.providers.spec import ModelSpec, StructuredMethod
 from teachgraph.providers.structured import StructuredResult, extract_json, structured_call
+from teachgraph.redaction import redact
 
 __all__ = [
     "LOCAL_MODELS",
+    "FailureLimit",
     "LlamaServer",
     "LocalLlamaChatModel",
     "LocalModelInfo",
@@ -47,12 +49,15 @@ __all__ = [
     "LocalModelStatus",
     "ModelRouter",
     "ModelSpec",
+    "ProviderStop",
     "ResolvedModel",
+    "RetrySettings",
     "ScriptExhaustedError",
     "ScriptedChatModel",
     "ScriptedProviderError",
     "StructuredMethod",
     "StructuredResult",
+    "classify",
     "default_structured_method",
     "extract_json",
     "local_model_names",

@@ -30,8 +30,8 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from teachgraph.errors import ConfigError, ProviderError
-from teachgraph.providers.secrets import describe_exception, redact
 from teachgraph.providers.spec import ModelSpec, StructuredMethod
+from teachgraph.redaction import describe_exception, redact, register_secret
 
 # Providers whose key is a single environment variable; checked up front so a missing key is a
 # one-line "set X" instead of a provider-specific traceback on the first call.
@@ -50,6 +50,8 @@ API_KEY_ENV: dict[str, str] = {
 }
 
 _NATIVE_JSON_SCHEMA = frozenset({"openai", "azure_openai", "ollama"})
+# Integrations whose SDK retries are switched off in favour of teachgraph's retry policy.
+_OWN_RETRIES = frozenset({"openai", "azure_openai", "anthropic"})
 
 
 @dataclass
@@ -106,8 +108,11 @@ def _api_key(spec: ModelSpec, default_env: str | None) -> str | None:
         value = os.environ.get(spec.api_key_env)
         if not value:
             raise ProviderError(f"model {spec.label} reads its API key from ${spec.api_key_env}, which is not set")
-        return value
-    return os.environ.get(default_env) if default_env else None
+    else:
+        value = os.environ.get(default_env) if default_env else None
+    # Whatever the variable is called, its value never reaches a run directory or a log.
+    register_secret(value)
+    return value
 
 
 def _resolve_init_chat_model(spec: ModelSpec) -> BaseChatModel:
@@ -121,6 +126,8 @@ def _resolve_init_chat_model(spec: ModelSpec) -> BaseChatModel:
     else:
         kwargs["max_tokens"] = spec.max_tokens
         kwargs["timeout"] = spec.timeout_s
+    if spec.provider in _OWN_RETRIES:
+        kwargs["max_retries"] = 0  # retried by providers/faults.py, not twice
     if spec.base_url:
         kwargs["base_url"] = spec.base_url
         if spec.provider == "openai":
@@ -175,8 +182,9 @@ def _resolve_openai_compatible(spec: ModelSpec) -> BaseChatModel:
         # which llama.cpp's server ignores (runaway generation); vLLM and Ollama read max_tokens.
         extra_body={"max_tokens": spec.max_tokens},
         timeout=spec.timeout_s,
-        # One client-level retry for a dropped connection; structured_call adds attempts on top.
-        max_retries=1,
+        # No SDK retries: teachgraph's own policy (providers/faults.py) retries every provider
+        # alike, with backoff and Retry-After, and knows which errors are fatal.
+        max_retries=0,
     )
 
 

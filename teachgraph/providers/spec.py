@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from teachgraph.errors import ConfigError
 from teachgraph.providers.local.registry import local_model_names
-from teachgraph.providers.secrets import redact, strip_userinfo
+from teachgraph.redaction import redact, strip_userinfo
 
 StructuredMethod = Literal["json_schema", "function_calling", "json_object", "prompt"]
 STRUCTURED_METHODS: tuple[str, ...] = get_args(StructuredMethod)

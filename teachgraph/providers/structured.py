@@ -11,29 +11,37 @@ to a 135M llama.cpp model. :func:`structured_call` hides the differences:
   JSON from the reply (code fences and surrounding prose are tolerated) and strict validation.
 
 A reply that is not valid is re-asked: the bad reply and the validation error are appended to
-the conversation so the model can correct itself. Provider exceptions also use up an attempt
-(the same conversation is retried). After the last attempt the result carries ``value=None``
-and a one-line error.
+the conversation so the model can correct itself. Provider errors are a different matter, kept
+apart (:mod:`teachgraph.providers.faults`): a transient one (429, 5xx, connection, timeout) sends
+the *same* request again after a backoff; a fatal one (401, 403, 404, 400) is not retried. When
+the retries are used up the call ends there (``failure="provider"`` or ``"fatal"``): re-asking a
+model that cannot be reached is pointless. Either way the result carries ``value=None`` and a
+one-line error, and nothing is raised.
+
+Model output is redacted on the way in (:func:`teachgraph.redaction.redact`): a key that a
+model echoes never reaches state, checkpoints or data files.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.output_parsers import PydanticOutputParser
 from pydantic import BaseModel, ValidationError
 
 from teachgraph.errors import ConfigError
+from teachgraph.providers.faults import RetrySettings, call_with_retries, classify
 from teachgraph.providers.resolve import ResolvedModel
 from teachgraph.providers.results import ai_message
 from teachgraph.providers.scripted import estimate_tokens, prompt_text
-from teachgraph.providers.secrets import describe_exception, one_line
+from teachgraph.redaction import describe_exception, one_line, redact
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -47,7 +55,9 @@ class StructuredResult(Generic[T]):
     over attempts; ``tokens_estimated`` is True when some attempt's provider reported no usage
     and ~4 characters/token was assumed instead. ``latency_s`` is wall time for all attempts;
     ``queued_s`` is the part of it spent waiting for a model that serves one call at a time (the
-    embedded llama.cpp models report it).
+    embedded llama.cpp models report it). ``failure`` says why ``value`` is None: ``"output"``
+    (no valid reply in ``attempts`` tries), ``"provider"`` (transient errors outlasted
+    ``retries`` retries) or ``"fatal"`` (an error that retrying cannot fix).
     """
 
     value: T | None
@@ -64,6 +74,8 @@ class StructuredResult(Generic[T]):
     # What the last attempt sent: the prompt with format instructions and, after retries, the
     # earlier replies and repair requests. With ``raw`` it is the call's full transcript.
     conversation: list[BaseMessage] = field(default_factory=list)
+    failure: Literal["output", "provider", "fatal"] | None = None
+    retries: int = 0
 
     @property
     def ok(self) -> bool:
@@ -149,6 +161,12 @@ def _raw_text(message: AIMessage | None) -> str:
         return json.dumps([call["args"] for call in message.tool_calls], default=str)
     content = message.content
     return content if isinstance(content, str) else json.dumps(content, default=str)
+
+
+@functools.cache
+def format_instructions(schema: type[BaseModel]) -> str:
+    """LangChain's format instructions for ``schema`` (cached: building the JSON schema is slow)."""
+    return PydanticOutputParser(pydantic_object=schema).get_format_instructions()
 
 
 def _with_instructions(messages: list[BaseMessage], instructions: str) -> list[BaseMessage]:
@@ -269,48 +287,101 @@ def _usage(message: AIMessage | None, sent: list[BaseMessage], raw: str) -> tupl
     return estimate_tokens(prompt_text(sent)), estimate_tokens(raw), True
 
 
+def _redacted(value: T, schema: type[T]) -> T | None:
+    """``value`` with credentials removed from every string (None if that breaks the schema)."""
+    dumped = value.model_dump_json()
+    clean = redact(dumped)
+    if clean == dumped:
+        return value
+    try:
+        return schema.model_validate_json(clean)
+    except ValidationError:
+        return None
+
+
 def structured_call(
     model: ResolvedModel,
     schema: type[T],
     messages: Sequence[BaseMessage],
     *,
     max_attempts: int = 3,
+    retry: RetrySettings | None = None,
+    on_retry: Callable[[BaseException, float, int], None] | None = None,
 ) -> StructuredResult[T]:
-    """Ask ``model`` for a ``schema`` instance; retry with the error on invalid output.
+    """Ask ``model`` for a ``schema`` instance; re-ask with the error on invalid output.
 
-    Never raises for model misbehaviour or provider failure: after ``max_attempts`` the result
-    has ``value=None`` and ``error`` set. (A :class:`ConfigError` raised by the model, such as a
-    scripted model running out of responses, does propagate: it is a setup bug, not a model
-    failure.)
+    ``max_attempts`` bounds the re-asks after malformed output; ``retry`` governs the retries of
+    one request after transient provider errors (``on_retry(error, delay_s, n)`` is called before
+    each wait). Never raises for model misbehaviour or provider failure: the result has
+    ``value=None``, ``failure`` and ``error`` set. (A :class:`ConfigError` raised by the model,
+    such as a scripted model running out of responses, does propagate: it is a setup bug.)
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
+    retry = retry or RetrySettings()
     method = model.structured_method
     conversation: list[BaseMessage] = list(messages)
     if method in ("json_object", "prompt"):
         # json_object needs the instructions too: OpenAI-style servers require the word "JSON"
         # in the prompt, and field names/descriptions help content even under a grammar.
-        instructions = PydanticOutputParser(pydantic_object=schema).get_format_instructions()
+        instructions = format_instructions(schema)
         conversation = _with_instructions(conversation, instructions)
     runner = _run_native if method in ("json_schema", "function_calling") else _run_text
 
     started = time.perf_counter()
-    input_tokens = output_tokens = 0
+    input_tokens = output_tokens = retries = 0
     estimated = False
     queued_s = 0.0
     error: str | None = None
+    failure: Literal["output", "provider", "fatal"] | None = None
     raw: str | None = None
     attempts = 0
-    for attempts in range(1, max_attempts + 1):
+
+    def count_retry(exc: BaseException, delay: float, n: int) -> None:
+        nonlocal retries
+        retries += 1
+        if on_retry is not None:
+            on_retry(exc, delay, n)
+
+    def result(value: T | None) -> StructuredResult[T]:
+        return StructuredResult(
+            value=value,
+            error=None
+            if value is not None
+            else one_line(f"no valid {schema.__name__} after {attempts} attempt(s): {error}"),
+            raw=raw,
+            attempts=attempts,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            latency_s=time.perf_counter() - started,
+            model=model.label,
+            method=method,
+            tokens_estimated=estimated,
+            queued_s=queued_s,
+            failure=None if value is not None else failure,
+            retries=retries,
+            conversation=conversation,
+        )
+
+    for attempt in range(1, max_attempts + 1):
+        attempts = attempt
         try:
-            outcome = runner(model, schema, conversation)
+            outcome = call_with_retries(
+                functools.partial(runner, model, schema, conversation), retry, on_retry=count_retry
+            )
         except ConfigError:
             raise
-        except Exception as exc:  # provider failure: connection refused, HTTP 500, timeout, ...
+        except Exception as exc:  # connection refused, HTTP 500 after the retries, HTTP 401, ...
             truncated_outcome = _from_length_error(exc, schema)
             if truncated_outcome is None:
-                error = f"provider error: {describe_exception(exc, 300)}"
-                continue
+                kind = classify(exc)
+                if kind == "output":  # a refusal or a prompt beyond the context window
+                    failure, error = "output", describe_exception(exc, 300)
+                    break
+                failure = "fatal" if kind == "fatal" else "provider"
+                tried = "not retried" if kind == "fatal" else f"{retries} retries"
+                error = f"provider error ({tried}): {describe_exception(exc, 300)}"
+                break  # the provider, not the reply, is the problem: re-asking cannot help
             outcome = truncated_outcome
         used_in, used_out, was_estimated = _usage(outcome.message, conversation, outcome.raw)
         input_tokens += used_in
@@ -318,23 +389,12 @@ def structured_call(
         estimated = estimated or was_estimated
         if outcome.message is not None:
             queued_s += float(outcome.message.response_metadata.get("queued_s", 0.0))
-        raw = outcome.raw
-        if outcome.value is not None:
-            return StructuredResult(
-                value=outcome.value,  # type: ignore[arg-type]  # validated against schema
-                error=None,
-                raw=raw,
-                attempts=attempts,
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                latency_s=time.perf_counter() - started,
-                model=model.label,
-                method=method,
-                tokens_estimated=estimated,
-                queued_s=queued_s,
-                conversation=conversation,
-            )
-        error = outcome.error or "invalid reply"
+        raw = redact(outcome.raw)
+        value = _redacted(outcome.value, schema) if outcome.value is not None else None  # type: ignore[arg-type]
+        if value is not None:
+            return result(value)
+        failure = "output"
+        error = outcome.error or ("the reply held a credential" if outcome.value is not None else "invalid reply")
         truncated = _was_truncated(outcome.message)
         if truncated:
             # Say so: "invalid JSON" alone hides that max_tokens is the cause.
@@ -346,17 +406,4 @@ def structured_call(
             AIMessage(content=outcome.raw if outcome.raw.strip() else "(empty reply)"),
             _repair_message(error, method, truncated),
         ]
-    return StructuredResult(
-        value=None,
-        error=one_line(f"no valid {schema.__name__} after {attempts} attempt(s): {error}"),
-        raw=raw,
-        attempts=attempts,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        latency_s=time.perf_counter() - started,
-        model=model.label,
-        method=method,
-        tokens_estimated=estimated,
-        queued_s=queued_s,
-        conversation=conversation,
-    )
+    return result(None)

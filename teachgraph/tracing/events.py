@@ -7,16 +7,19 @@ go. Outside a streaming run the writer is a no-op, so nodes never need to check.
 
 from __future__ import annotations
 
-import os
-import re
 import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
+from teachgraph.redaction import redact  # re-exported: older imports read it from here
+
+__all__ = ["EventKind", "TraceEvent", "emit", "redact"]
+
 EventKind = Literal[
     "llm_start",  # an LLM call begins (progress display)
     "llm_call",  # one structured LLM call: model, tokens, latency, ok/error
+    "retry",  # a transient provider error; the same request is sent again after delay_s
     "failure",  # a step could not do its job (after retries); the graph went on
     "analysis",  # error analysis groups
     "skills",  # skills induced / assignments
@@ -61,31 +64,3 @@ def emit(
     if writer is not None:
         writer({"teachgraph_event": event.model_dump(mode="json")})
     return event
-
-
-# --- secrets -----------------------------------------------------------------------------------
-
-_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.I)
-_KEY_SHAPES = re.compile(
-    r"(sk-[A-Za-z0-9_\-]{8,}|lsv2_[A-Za-z0-9_\-]{8,}|hf_[A-Za-z0-9]{16,}|(?<=://)[^/\s:@]+:[^/\s@]+(?=@))"
-)
-
-
-def secret_values() -> list[str]:
-    """Values of environment variables whose names look secret (API keys, tokens, ...)."""
-    return sorted(
-        {v for k, v in os.environ.items() if _SECRET_NAME.search(k) and v and len(v) >= 6},
-        key=len,
-        reverse=True,
-    )
-
-
-def redact(text: str, secrets: list[str] | None = None) -> str:
-    """Replace secret env values and key-shaped strings (``sk-...``, ``user:pass@``) with ``***``.
-
-    Applied to everything teachgraph writes into a run directory, so a key that reaches a prompt,
-    an error message or a config never lands on disk.
-    """
-    for value in secret_values() if secrets is None else secrets:
-        text = text.replace(value, "***")
-    return _KEY_SHAPES.sub("***", text)

@@ -43,6 +43,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from teachgraph.costs import format_cost
 from teachgraph.domain import RejectionReason, TrainingExample
 from teachgraph.errors import DataNotFoundError
+from teachgraph.redaction import redact
 from teachgraph.skills import SkillForest
 from teachgraph.skills.draw import accuracy_colormap
 from teachgraph.tracing.events import TraceEvent
@@ -102,7 +103,7 @@ def write_report(run_dir: str | Path) -> Path:
     run = RunDir(run_dir)
     if not run.root.is_dir():
         raise DataNotFoundError(f"no run directory at {run.root}; pass the --out folder of a run")
-    atomic_write(run.report_path, render_report(run.root))
+    atomic_write(run.report_path, redact(render_report(run.root)))
     return run.report_path
 
 

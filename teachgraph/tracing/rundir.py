@@ -31,8 +31,21 @@ from typing import Any
 import yaml
 
 from teachgraph.domain import TrainingExample
-from teachgraph.tracing.events import TraceEvent, redact
+from teachgraph.failpoints import failpoint
+from teachgraph.redaction import redact
+from teachgraph.tracing.events import TraceEvent
 from teachgraph.tracing.llm_calls import LLMCallRecord, split_transcript
+
+
+def _append_line(path: Path, line: str) -> None:
+    with path.open("ab+") as f:
+        # A run killed (or out of space) mid-line left a partial line: end it, so this line starts
+        # on a line of its own and only the cut one is skipped when reading.
+        if f.tell() > 0:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                f.write(b"\n")
+        f.write((line + "\n").encode())
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -41,7 +54,11 @@ def atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w") as f:
-            f.write(text)
+            half = len(text) // 2
+            f.write(text[:half])
+            f.flush()
+            failpoint(f"write:{path.name}")  # a kill-anywhere test can stop here, mid-file
+            f.write(text[half:])
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -128,7 +145,10 @@ class RunDir:
         atomic_write(self.data_path(iteration), "".join(line + "\n" for line in lines))
 
     def write_forest(self, iteration: int, forest_data: dict[str, Any]) -> None:
-        atomic_write(self.forest_path(iteration), json.dumps({"iteration": iteration, "forest": forest_data}, indent=1))
+        # Skill names and descriptions are model output: redacted like everything else.
+        atomic_write(
+            self.forest_path(iteration), redact(json.dumps({"iteration": iteration, "forest": forest_data}, indent=1))
+        )
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
         atomic_write(self.metrics_path, redact(json.dumps(metrics, indent=2)))
@@ -139,16 +159,23 @@ class RunDir:
             event = event.model_dump(mode="json")
         event, record = split_transcript(event)
         self.root.mkdir(parents=True, exist_ok=True)
-        if record is not None:
-            # Transcript first: an event in the trace always finds its transcript.
-            with self.llm_calls_path.open("a") as f:
-                f.write(redact(record.model_dump_json()) + "\n")
-        with self.trace_path.open("a") as f:
-            f.write(redact(json.dumps(event, default=str)) + "\n")
+        if record is not None:  # transcript first: an event in the trace always finds its transcript
+            _append_line(self.llm_calls_path, redact(record.model_dump_json()))
+        _append_line(self.trace_path, redact(json.dumps(event, default=str)))
 
     def write_llm_calls(self, records: list[LLMCallRecord]) -> None:
         """Replace llm_calls.jsonl (used by forks, which keep only the calls before the fork)."""
         atomic_write(self.llm_calls_path, "".join(redact(r.model_dump_json()) + "\n" for r in records))
+
+    def remove_partial_files(self) -> list[Path]:
+        """Delete temp files a killed run left behind (``.NAME.xxxx`` from :func:`atomic_write`)."""
+        removed = []
+        for folder in (self.root, self.root / "data", self.root / "forest"):
+            for path in folder.glob(".*") if folder.is_dir() else []:
+                if path.is_file():
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+        return removed
 
     # readers
     def read_examples(self, iteration: int) -> list[TrainingExample]:

@@ -62,11 +62,11 @@ def completion(
 
 @dataclass
 class FakeOpenAIServer:
-    """Answers POST /v1/chat/completions from ``replies`` (status, body) in order, recording
-    every request's JSON body and headers."""
+    """Answers POST /v1/chat/completions from ``replies`` (status, body[, headers]) in order,
+    recording every request's JSON body and headers."""
 
     base_url: str
-    replies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    replies: list[tuple[Any, ...]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     on_request: Callable[[dict[str, Any]], None] | None = None
@@ -84,11 +84,13 @@ def fake_openai_server() -> Iterator[FakeOpenAIServer]:
             with lock:
                 state.requests.append(body)
                 state.headers.append({k.lower(): v for k, v in self.headers.items()})
-                status, reply = (
+                status, reply, *extra = (
                     state.replies.pop(0) if state.replies else (500, {"error": {"message": "no scripted reply left"}})
                 )
             data = json.dumps(reply).encode()
             self.send_response(status)
+            for name, value in (extra[0] if extra else {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

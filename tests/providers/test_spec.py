@@ -6,7 +6,7 @@ import pytest
 
 from teachgraph.errors import ConfigError
 from teachgraph.providers import ModelRouter, ModelSpec, resolve_model
-from teachgraph.providers.secrets import redact, strip_userinfo
+from teachgraph.redaction import redact, strip_userinfo
 
 SECRET = "sk-test-SECRET123"
 

@@ -17,6 +17,7 @@ from teachgraph.providers import (
     resolve_model,
     structured_call,
 )
+from teachgraph.providers.faults import RetrySettings, classify
 from teachgraph.providers.scripted import ScriptedProviderError
 
 from .conftest import FakeOpenAIServer, completion
@@ -110,24 +111,54 @@ def test_prose_without_json() -> None:
     assert result.value is None and "no JSON object found" in (result.error or "")
 
 
-def test_provider_exception_counts_as_attempt() -> None:
+FAST = RetrySettings(max_retries=2, initial_delay_s=0.001, max_delay_s=0.01, jitter_s=0.0)
+
+
+def test_transient_provider_error_resends_the_same_request() -> None:
     resolved = scripted(ConnectionRefusedError(111, "Connection refused"), VALID)
-    result = structured_call(resolved, Problem, MESSAGES)
+    retried: list[tuple[str, int]] = []
+    result = structured_call(
+        resolved, Problem, MESSAGES, retry=FAST, on_retry=lambda e, delay, n: retried.append((type(e).__name__, n))
+    )
     assert result.value == Problem(question="2+3?", answer=5)
-    assert result.attempts == 2
-    # the failed call is retried with the same conversation (no repair message)
+    # a provider retry is not a repair attempt: same conversation, no repair message
+    assert (result.attempts, result.retries, result.failure) == (1, 1, None)
+    assert retried == [("ConnectionRefusedError", 1)]
     calls = resolved.chat_model.calls  # type: ignore[attr-defined]
     assert calls[0] == calls[1]
 
 
-def test_provider_exception_every_time() -> None:
+def test_transient_provider_error_every_time() -> None:
     resolved = scripted(*(ScriptedProviderError("HTTP 500 internal error") for _ in range(3)))
-    result = structured_call(resolved, Problem, MESSAGES)
-    assert result.value is None and result.attempts == 3 and result.raw is None
+    result = structured_call(resolved, Problem, MESSAGES, retry=FAST)
+    assert result.value is None and result.attempts == 1 and result.raw is None
+    assert (result.failure, result.retries) == ("provider", 2)
     assert result.error == (
-        "no valid Problem after 3 attempt(s): provider error: ScriptedProviderError: HTTP 500 internal error"
+        "no valid Problem after 1 attempt(s): provider error (2 retries): ScriptedProviderError: HTTP 500 internal error"
     )
     assert result.input_tokens == 0 and result.output_tokens == 0
+    assert len(resolved.chat_model.calls) == 3  # type: ignore[attr-defined]
+
+
+def test_malformed_output_and_provider_errors_have_separate_budgets() -> None:
+    # two bad replies (two repair attempts), each reached through a transient error first
+    resolved = scripted(TimeoutError("read timed out"), "not json", TimeoutError("again"), "{}", VALID)
+    result = structured_call(resolved, Problem, MESSAGES, max_attempts=3, retry=FAST)
+    assert result.value == Problem(question="2+3?", answer=5)
+    assert (result.attempts, result.retries) == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (ConnectionResetError(), "transient"),
+        (TimeoutError(), "transient"),
+        (ScriptedProviderError("boom"), "transient"),
+        (ConfigError("bad script"), "setup"),
+    ],
+)
+def test_classify_plain_exceptions(exc: BaseException, kind: str) -> None:
+    assert classify(exc) == kind
 
 
 def test_config_errors_propagate() -> None:
@@ -193,16 +224,48 @@ def test_openai_compatible_function_calling_and_payload(
     assert fake_openai_server.headers[0]["authorization"] == "Bearer not-needed"
 
 
-def test_openai_compatible_http_500_is_a_failed_attempt(
+def test_openai_compatible_http_500_is_retried_then_a_provider_failure(
     fake_openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRET123")
     fake_openai_server.replies = [(500, {"error": {"message": "model crashed"}})] * 10
-    result = structured_call(_compatible(fake_openai_server), Problem, MESSAGES, max_attempts=2)
-    assert result.value is None and result.attempts == 2
-    assert result.error is not None and "provider error:" in result.error
+    result = structured_call(_compatible(fake_openai_server), Problem, MESSAGES, max_attempts=2, retry=FAST)
+    assert result.value is None and result.attempts == 1 and result.failure == "provider"
+    assert len(fake_openai_server.requests) == 3  # the first try and two retries; no SDK retries on top
+    assert result.error is not None and "provider error (2 retries): OpenAIAPIError: Error code: 500" in result.error
     assert "500" in result.error and "model crashed" in result.error
     assert "sk-test-SECRET123" not in result.error
+
+
+@pytest.mark.parametrize(
+    ("status", "name"),
+    [(401, "AuthenticationError"), (403, "PermissionDenied"), (404, "NotFoundError"), (400, "InvalidRequestError")],
+)
+def test_fatal_http_errors_are_not_retried(
+    fake_openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch, status: int, name: str
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    fake_openai_server.replies = [(status, {"error": {"message": "no"}})] * 5
+    result = structured_call(_compatible(fake_openai_server), Problem, MESSAGES, retry=FAST)
+    assert result.value is None and result.failure == "fatal" and result.retries == 0
+    assert len(fake_openai_server.requests) == 1
+    assert "provider error (not retried): " in (result.error or "") and name in (result.error or "")
+
+
+def test_429_honours_retry_after(fake_openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    fake_openai_server.replies = [
+        (429, {"error": {"message": "slow down"}}, {"Retry-After": "0.4"}),
+        (200, completion(tool_call=("Problem", {"question": "2+3?", "answer": 5}))),
+    ]
+    waits: list[float] = []
+    retry = RetrySettings(max_retries=2, initial_delay_s=0.001, max_delay_s=5.0, jitter_s=0.0)
+    result = structured_call(
+        _compatible(fake_openai_server), Problem, MESSAGES, retry=retry, on_retry=lambda e, d, n: waits.append(d)
+    )
+    assert result.value == Problem(question="2+3?", answer=5) and result.retries == 1
+    assert waits == [pytest.approx(0.4)]
+    assert result.latency_s >= 0.4
 
 
 def test_connection_refused_is_a_failed_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -213,9 +276,9 @@ def test_connection_refused_is_a_failed_attempt(monkeypatch: pytest.MonkeyPatch)
     resolved = resolve_model(
         ModelSpec.parse({"spec": f"openai-compatible:http://127.0.0.1:{port}/v1#m", "timeout_s": 5})
     )
-    result = structured_call(resolved, Problem, MESSAGES, max_attempts=2)
-    assert result.value is None and result.attempts == 2
-    assert "provider error:" in (result.error or "") and "Connection error" in (result.error or "")
+    result = structured_call(resolved, Problem, MESSAGES, max_attempts=2, retry=FAST)
+    assert result.value is None and result.attempts == 1 and result.failure == "provider"
+    assert "provider error (2 retries): OpenAIConnectionError: Connection error" in (result.error or "")
 
 
 def test_truncated_reply_is_reported_as_max_tokens(
