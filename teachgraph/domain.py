@@ -104,6 +104,8 @@ class Provenance(Record):
         default_factory=list, description="Ids of the evaluated instances that motivated it."
     )
     action: str | None = Field(default=None, description="Policy action that set the quota (explore/exploit/...).")
+    generator: str | None = Field(default=None, description="Hash of the generator program that drew it, if any.")
+    seed: int | None = Field(default=None, description="The seed the generator was drawn with.")
 
 
 class TrainingExample(Record):

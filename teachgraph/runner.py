@@ -60,7 +60,9 @@ def build_context(
     router = models or ModelRouter(config.teacher.models)
     student = student or build_student(config.student)
     teacher_settings = config.teacher.model_copy(update={"seed": config.seed})
-    graph = teacher_graph or build_teacher(config.teacher.environment, with_state=config.teacher.with_state)
+    graph = teacher_graph or build_teacher(
+        config.teacher.environment, with_state=config.teacher.with_state, engine=config.teacher.engine
+    )
     teacher_graph = graph.compile()
     return EpisodeContext(
         config=config,

@@ -17,6 +17,7 @@ from typing_extensions import TypedDict
 from teachgraph.config import TeacherSettings
 from teachgraph.domain import EvaluatedInstance, TaskInstance, TrainingExample
 from teachgraph.providers import ModelRouter
+from teachgraph.skills.generator import GeneratorRecord
 from teachgraph.student.base import Student
 from teachgraph.tasks.base import Task
 
@@ -75,6 +76,19 @@ class WritingJob(BaseModel):
     notes: list[str] = Field(default_factory=list, description="Error-analysis findings for this skill.")
     errors: list[EvaluatedInstance] = Field(default_factory=list)
     style_examples: list[TaskInstance] = Field(default_factory=list)
+    accepted_before: list[str] = Field(
+        default_factory=list, description="Questions accepted for this skill in earlier iterations."
+    )
+    generators: list[GeneratorRecord] = Field(
+        default_factory=list, description="The skill's stored generators (program engine: drawn without an LLM call)."
+    )
+
+
+class GeneratorUpdate(BaseModel):
+    """A generator written or drawn from by one writing branch, to be stored on the forest."""
+
+    skill: str
+    record: GeneratorRecord
 
 
 class LLMUsage(BaseModel):
@@ -114,6 +128,8 @@ class TeacherState(TypedDict, total=False):
     explored: Annotated[list[ExploredSubskills], operator.add]
     jobs: list[WritingJob]
     written: Annotated[list[TrainingExample], operator.add]
+    generator_updates: Annotated[list[GeneratorUpdate], operator.add]
+    adapter: str | None
     examples: list[TrainingExample]
     failures: Annotated[list[NodeFailure], operator.add]
     usage: Annotated[list[LLMUsage], operator.add]
@@ -126,6 +142,7 @@ class TeacherInput(TypedDict, total=False):
     evaluated: list[EvaluatedInstance]
     forest: dict[str, Any]
     known_questions: list[str]
+    adapter: str | None
 
 
 class TeacherOutput(TypedDict, total=False):

@@ -7,6 +7,10 @@ instances in, validated training examples and the updated skill forest out.
 ``with_state=False`` builds the no-state baseline of the same environment: the student's
 predictions and correctness are blanked before any teacher node runs, and error analysis is
 left out, so the teacher sees the task's questions but never the student's results.
+
+``engine`` picks the ``data_writing`` node: ``"examples"`` (the writer model writes each
+example) or ``"programs"`` (it writes generator programs that are validated and drawn from,
+:mod:`teachgraph.nodes.program_writing`), which adds ``difficulty_probe`` after validation.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from teachgraph.errors import UnknownNameError
 from teachgraph.graphs.state import TeacherContext, TeacherInput, TeacherOutput, TeacherState
 from teachgraph.nodes.allocation import allocation, open_ended_targets, rebalance
 from teachgraph.nodes.data_writing import data_writing, fan_out_jobs
+from teachgraph.nodes.difficulty_probe import difficulty_probe
 from teachgraph.nodes.error_analysis import error_analysis
 from teachgraph.nodes.policies import Policy
 from teachgraph.nodes.policy import make_policy_node, route_after_policy
+from teachgraph.nodes.program_writing import program_writing
 from teachgraph.nodes.skill_induction import skill_induction
 from teachgraph.nodes.subskill_exploration import subskill_exploration
 from teachgraph.nodes.validation import validation
@@ -52,16 +58,26 @@ def make_observe(with_state: bool) -> Callable[[TeacherState], dict[str, Any]]:
     return observe
 
 
-def _base(with_state: bool) -> StateGraph:
+WRITERS: dict[str, Callable[..., dict[str, Any]]] = {"examples": data_writing, "programs": program_writing}
+
+
+def _base(with_state: bool, engine: str = "examples") -> StateGraph:
+    if engine not in WRITERS:
+        raise UnknownNameError("engine", engine, list(WRITERS))
     graph = StateGraph(
         TeacherState, context_schema=TeacherContext, input_schema=TeacherInput, output_schema=TeacherOutput
     )
     graph.add_node("observe", make_observe(with_state))
     graph.add_edge(START, "observe")
-    graph.add_node("data_writing", data_writing)
+    graph.add_node("data_writing", WRITERS[engine])
     graph.add_node("validation", validation)
     graph.add_edge("data_writing", "validation")
-    graph.add_edge("validation", END)
+    if engine == "programs":
+        graph.add_node("difficulty_probe", difficulty_probe)
+        graph.add_edge("validation", "difficulty_probe")
+        graph.add_edge("difficulty_probe", END)
+    else:
+        graph.add_edge("validation", END)
     return graph
 
 
@@ -79,20 +95,20 @@ def _analysis_then(graph: StateGraph, with_state: bool, nxt: str) -> None:
         graph.add_edge("observe", nxt)
 
 
-def open_ended(*, with_state: bool = True) -> StateGraph:
+def open_ended(*, with_state: bool = True, engine: str = "examples") -> StateGraph:
     """Open-ended environment: the teacher sees evaluated instances (errors first) and writes
     examples that fix the errors it finds: error_analysis -> targets -> data_writing -> validation."""
-    graph = _base(with_state)
+    graph = _base(with_state, engine)
     graph.add_node("open_ended_targets", open_ended_targets)
     _analysis_then(graph, with_state, "open_ended_targets")
     _after_planning(graph, "open_ended_targets")
     return graph
 
 
-def skill_list(*, with_state: bool = True) -> StateGraph:
+def skill_list(*, with_state: bool = True, engine: str = "examples") -> StateGraph:
     """Skill-list environment: per-skill accuracy over induced skills; the teacher spends a budget
     across skills: error_analysis -> skill_induction -> allocation -> data_writing -> validation."""
-    graph = _base(with_state)
+    graph = _base(with_state, engine)
     graph.add_node("skill_induction", skill_induction)
     graph.add_node("allocation", allocation)
     _analysis_then(graph, with_state, "skill_induction")
@@ -101,7 +117,7 @@ def skill_list(*, with_state: bool = True) -> StateGraph:
     return graph
 
 
-def skill_tree(*, with_state: bool = True, policy: Policy | None = None) -> StateGraph:
+def skill_tree(*, with_state: bool = True, policy: Policy | None = None, engine: str = "examples") -> StateGraph:
     """Skill-tree environment: a forest of skills and subskills; per skill the policy explores
     (new subskills) or exploits (rebalances quotas):
     error_analysis -> skill_induction -> policy -> [subskill_exploration] -> rebalance -> data_writing -> validation.
@@ -109,8 +125,9 @@ def skill_tree(*, with_state: bool = True, policy: Policy | None = None) -> Stat
     Args:
         with_state: False builds the no-state baseline.
         policy: A policy callable overriding the one named in the settings (see ``nodes.policies``).
+        engine: ``examples`` or ``programs`` (see the module docstring).
     """
-    graph = _base(with_state)
+    graph = _base(with_state, engine)
     graph.add_node("skill_induction", skill_induction)
     graph.add_node("policy", make_policy_node(policy))
     graph.add_node("subskill_exploration", subskill_exploration)

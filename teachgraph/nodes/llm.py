@@ -7,7 +7,7 @@ latency, outcome) and no node can forget to record a failure.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -15,7 +15,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
-from teachgraph.providers import structured_call
+from teachgraph.providers import ResolvedModel, structured_call
 from teachgraph.tracing.events import emit
 
 T = TypeVar("T", bound=BaseModel)
@@ -45,13 +45,16 @@ def ask(
     iteration: int,
     skill: str | None = None,
     purpose: str = "",
+    sampling: dict[str, Any] | None = None,
 ) -> Answer[T]:
     """Call ``node``'s configured model for a ``schema`` object, with bounded retries.
 
+    ``sampling`` (e.g. ``{"temperature": 0.7, "seed": 12}``) overrides those settings of the
+    model for this call, where the model has them (others ignore what they do not support).
     Never raises for model misbehaviour or provider failure: the failure is traced and returned.
     """
     ctx = runtime.context
-    model = ctx.models.for_node(node)
+    model = with_sampling(ctx.models.for_node(node), sampling)
     where = {"node": node, "iteration": iteration, "skill": skill}
     purpose = purpose or schema.__name__
     # Announce the call: a local model can take a minute, and a silent terminal looks hung.
@@ -80,6 +83,15 @@ def ask(
         trace(runtime, "failure", **where, error=failure.error)
     usage = LLMUsage(node=node, model=model.label, input_tokens=result.input_tokens, output_tokens=result.output_tokens)
     return Answer(value=result.value, model=model.label, failure=failure, usage=usage)
+
+
+def with_sampling(model: ResolvedModel, sampling: dict[str, Any] | None) -> ResolvedModel:
+    """``model`` with some of its chat model's fields (temperature, seed) replaced for one call."""
+    fields = type(model.chat_model).model_fields
+    update = {k: v for k, v in (sampling or {}).items() if k in fields}
+    if not update:
+        return model
+    return replace(model, chat_model=model.chat_model.model_copy(update=update))
 
 
 def trace(
