@@ -138,7 +138,7 @@ def author_generator(
         )
         records.append(record)
         _trace_verdict(runtime, job, record, attempt, verdict.sample)
-        if verdict.accepted or verdict.reason == GeneratorRejection.NO_SOURCE and attempt > 0:
+        if verdict.accepted:
             break
         user = base + REPAIR.format(
             source=source[:2000], reason=verdict.reason.value, detail=verdict.detail, sample=verdict.sample
