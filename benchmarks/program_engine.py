@@ -74,7 +74,8 @@ def figures(events: list[dict[str, Any]], examples: list[Any], wall_s: float) ->
             for e in generators
         ],
         "draws": [
-            {k: e["data"][k] for k in ("generator", "quota", "kept", "seeds", "duplicates", "errors")} | {"skill": e["skill"]}
+            {k: e["data"][k] for k in ("generator", "quota", "kept", "seeds", "duplicates", "errors")}
+            | {"skill": e["skill"]}
             for e in drawn
         ],
         "probe": [e["data"] | {"skill": e["skill"]} for e in events if e["kind"] == "probe"],
@@ -86,7 +87,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", choices=["programs", "examples"], default="programs")
     parser.add_argument("--budget", type=int, default=240, help="examples_per_iteration of the step")
-    parser.add_argument("--policy", default="llm", help="the skill-tree policy (default: llm, as examples/default.yaml)")
+    parser.add_argument(
+        "--policy", default="llm", help="the skill-tree policy (default: llm, as examples/default.yaml)"
+    )
     parser.add_argument("--teacher", default="local:qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--student", default="smollm2-135m-instruct")
     args = parser.parse_args()
@@ -101,16 +104,22 @@ def main() -> None:
             "seed": base.seed,
         }
     )
-    config = base.model_copy(update={"teacher": teacher, "student": base.student.model_copy(update={"model": args.student})})
+    config = base.model_copy(
+        update={"teacher": teacher, "student": base.student.model_copy(update={"model": args.student})}
+    )
     task = load_task(config.task)
     student = build_student(config.student)
     start = time.perf_counter()
     evaluated = evaluate_split(student, task, task.instances("validation"))
     eval_s = time.perf_counter() - start
-    print(f"student validation accuracy {sum(e.correct for e in evaluated)}/{len(evaluated)} ({eval_s:.0f} s)", flush=True)
+    print(
+        f"student validation accuracy {sum(e.correct for e in evaluated)}/{len(evaluated)} ({eval_s:.0f} s)", flush=True
+    )
 
     graph = build_teacher("skill_tree", with_state=True, engine=args.engine).compile()
-    ctx = TeacherContext(task=task, models=ModelRouter(teacher.models), settings=teacher, run_id="bench", student=student)
+    ctx = TeacherContext(
+        task=task, models=ModelRouter(teacher.models), settings=teacher, run_id="bench", student=student
+    )
     events: list[dict[str, Any]] = []
     out: dict[str, Any] = {}
     start = time.perf_counter()
@@ -124,7 +133,9 @@ def main() -> None:
             events.append(event)
             if event["kind"] in ("llm_call", "generator", "drawn", "decision"):
                 d = event["data"]
-                brief = {k: d.get(k) for k in ("purpose", "output_tokens", "reason", "action", "kept", "seeds") if k in d}
+                brief = {
+                    k: d.get(k) for k in ("purpose", "output_tokens", "reason", "action", "kept", "seeds") if k in d
+                }
                 print(f"  {event['kind']:<9} {event.get('skill') or '':<40} {brief}", flush=True)
         else:
             out = chunk

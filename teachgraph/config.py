@@ -52,7 +52,9 @@ class ValidationSettings(Strict):
 class ProgramEngineSettings(Strict):
     """The program data engine: how generator programs are validated, drawn from and probed."""
 
-    validation_seeds: int = Field(default=10, ge=8, description="Seeds (K) a generator is run on before any draw is used.")
+    validation_seeds: int = Field(
+        default=10, ge=8, description="Seeds (K) a generator is run on before any draw is used."
+    )
     min_distinct_share: float = Field(
         default=0.8, gt=0, le=1, description="Minimum share of distinct questions over the K validation draws."
     )

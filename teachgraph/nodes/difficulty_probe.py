@@ -118,8 +118,12 @@ def _reject_too_easy(
     out, moved = [], Counter[str]()
     for ex in examples:
         if ex.accepted and ex.provenance.generator in retired:
-            detail = f"the student already solves generator {ex.provenance.generator} (probe accuracy >= {threshold:.0%})"
-            ex = ex.model_copy(update={"verdict": Verdict(accepted=False, reason=RejectionReason.TOO_EASY, detail=detail)})
+            detail = (
+                f"the student already solves generator {ex.provenance.generator} (probe accuracy >= {threshold:.0%})"
+            )
+            ex = ex.model_copy(
+                update={"verdict": Verdict(accepted=False, reason=RejectionReason.TOO_EASY, detail=detail)}
+            )
             moved[ex.skill] += 1
         out.append(ex)
     for path, k in moved.items():

@@ -100,7 +100,9 @@ def _run_stage(source: str, seeds: list[int], ctx: TeacherContext) -> GeneratorV
             if d.error.startswith("raised") or d.error.startswith("returned something"):
                 return GeneratorVerdict(GeneratorRejection.CRASHED, f"seed {d.seed}: {d.error}", f"seed {d.seed}")
             if d.error:
-                return GeneratorVerdict(GeneratorRejection.MISSING_FIELDS, f"seed {d.seed}: {d.error}", f"seed {d.seed}")
+                return GeneratorVerdict(
+                    GeneratorRejection.MISSING_FIELDS, f"seed {d.seed}: {d.error}", f"seed {d.seed}"
+                )
     first, second = parsed[0][0], parsed[1][0]
     for s in seeds:
         a, b = first[s], second[s]

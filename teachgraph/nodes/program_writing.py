@@ -23,7 +23,7 @@ from teachgraph.nodes.error_analysis import format_failure
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.nodes.policies import split_budget
 from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw
-from teachgraph.nodes.program_validation import GeneratorRejection, GeneratorVerdict, validate_generator
+from teachgraph.nodes.program_validation import GeneratorVerdict, validate_generator
 from teachgraph.skills.generator import GeneratorRecord, source_hash
 
 NODE = "data_writing"
@@ -114,7 +114,9 @@ def author_generator(
     user = base
     for attempt in range(ctx.settings.programs.repair_attempts + 1):
         purpose = "write generator" if attempt == 0 else "repair generator"
-        answer = ask(runtime, NODE, GeneratorReply, messages(SYSTEM, user), iteration=job.iteration, skill=skill, purpose=purpose)
+        answer = ask(
+            runtime, NODE, GeneratorReply, messages(SYSTEM, user), iteration=job.iteration, skill=skill, purpose=purpose
+        )
         usage.append(answer.usage)
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]
@@ -256,7 +258,10 @@ def program_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> 
         why = "no valid generator" if not active else "generators ran out of distinct questions"
         failures.append(
             NodeFailure(
-                node=NODE, iteration=job.iteration, skill=skill, error=f"under-filled: {shortfall} of {job.quota} ({why})"
+                node=NODE,
+                iteration=job.iteration,
+                skill=skill,
+                error=f"under-filled: {shortfall} of {job.quota} ({why})",
             )
         )
     trace(

@@ -151,7 +151,11 @@ def _describe_generators(before: list[dict[str, Any]], after: list[dict[str, Any
         if o is None:
             out.append(f"generator {g['hash']} {g['status']} ({g['reason']}), {g['draws']} draws")
         elif o != g:
-            changes = [f"{k} {_value(o.get(k))} -> {_value(g.get(k))}" for k in ("status", "draws", "accepted", "probe_accuracy") if o.get(k) != g.get(k)]
+            changes = [
+                f"{k} {_value(o.get(k))} -> {_value(g.get(k))}"
+                for k in ("status", "draws", "accepted", "probe_accuracy")
+                if o.get(k) != g.get(k)
+            ]
             out.append(f"generator {g['hash']}: " + (", ".join(changes) or "updated"))
     out.extend(f"generator {h} removed" for h in old if h not in {g["hash"] for g in after})
     return out

@@ -70,9 +70,13 @@ NONDETERMINISTIC = (
     "    a, b = random.randint(100, 999), random.randint(100, 999)\n"
     "    return {'question': f'What is {a} + {b}?', 'answer': str(a + b)}\n"
 )
-CRASHING = "def generate(rng):\n    a = rng.randint(1, 9)\n    return {'question': f'What is {a}/0?', 'answer': str(a / 0)}\n"
+CRASHING = (
+    "def generate(rng):\n    a = rng.randint(1, 9)\n    return {'question': f'What is {a}/0?', 'answer': str(a / 0)}\n"
+)
 HANGING = "def generate(rng):\n    while True:\n        pass\n"
-CONSTANT_ANSWER = "def generate(rng):\n    a = rng.randint(1, 10**6)\n    return {'question': f'What is {a} - {a}?', 'answer': '0'}\n"
+CONSTANT_ANSWER = (
+    "def generate(rng):\n    a = rng.randint(1, 10**6)\n    return {'question': f'What is {a} - {a}?', 'answer': '0'}\n"
+)
 MISSING_FIELDS = "def generate(rng):\n    return {'text': str(rng.random())}\n"
 
 
@@ -224,9 +228,13 @@ def test_probe_records_accuracy_on_generated_data_and_retires_solved_generators(
         examples_per_iteration=8,
         **(PROGRAMS | {"programs": {"validation_seeds": 8, "probe_sample": 3, "skip_if_solved": 0.9}}),
     )
-    ctx = TeacherContext(task=task, models=scripted_router(data_writing=writer(GOOD)), settings=settings, student=student)
+    ctx = TeacherContext(
+        task=task, models=scripted_router(data_writing=writer(GOOD)), settings=settings, student=student
+    )
     app = builders.skill_tree(policy=only_first_root(6), engine="programs").compile()
-    out = app.invoke({"iteration": 0, "evaluated": evaluated, "forest": {}, "known_questions": [], "adapter": None}, context=ctx)
+    out = app.invoke(
+        {"iteration": 0, "evaluated": evaluated, "forest": {}, "known_questions": [], "adapter": None}, context=ctx
+    )
     assert len(student.prompts) == 3 and student.adapters == [None]
     forest = SkillForest.from_data(out["forest"])
     root = forest.roots()[0]
