@@ -101,7 +101,10 @@ def trace(
         str | None, typer.Option("--skill", "-s", help="Only events for skills containing this text.")
     ] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", "-k", help="Only this event kind (decision, verdict, llm_call, ...).")
+        str | None,
+        typer.Option(
+            "--kind", "-k", help="Only this event kind (decision, verdict, llm_call, generator, drawn, probe, ...)."
+        ),
     ] = None,
 ) -> None:
     """Print the decision timeline of a run, filterable by iteration, node, skill and kind."""

@@ -11,7 +11,7 @@ from teachgraph.errors import DataNotFoundError
 from teachgraph.tracing.events import TraceEvent
 from teachgraph.tracing.rundir import RunDir
 
-_SKIP = {"response", "question"}
+_SKIP = {"response", "question", "source"}
 
 
 def describe(event: TraceEvent) -> str:
@@ -31,7 +31,32 @@ def describe(event: TraceEvent) -> str:
     if event.kind == "verdict":
         mark = "[green]accepted[/]" if d.get("accepted") else f"[red]{d.get('reason')}[/] {d.get('detail', '')}"
         return f"{mark}: {str(d.get('question', ''))[:90]}"
+    if event.kind == "generator":
+        return _describe_generator(d)
+    if event.kind == "drawn":
+        return (
+            f"generator {d.get('generator')}: kept {d.get('kept')} of quota {d.get('quota')} from {d.get('seeds')} "
+            f"draws ({d.get('duplicates')} duplicates, {d.get('errors')} errors)"
+            + (f"; {d['error']}" if d.get("error") else "")
+        )
+    if event.kind == "probe" and "generator" in d:
+        easy = " [red]too easy: retired[/]" if d.get("too_easy") else ""
+        return f"generator {d.get('generator')}: student accuracy {d.get('accuracy'):.0%} on {d.get('n')} of its questions{easy}"
     return "; ".join(f"{k}={v}" for k, v in d.items() if k not in _SKIP)
+
+
+def _describe_generator(d: dict[str, object]) -> str:
+    """A generator's validation verdict: accepted (with its measurements) or the rejection reason."""
+    stats = d.get("stats") or {}
+    assert isinstance(stats, dict)
+    attempt = f" (repair {d.get('attempt')})" if d.get("attempt") else ""
+    if d.get("accepted"):
+        return (
+            f"[green]accepted[/] generator {d.get('generator')}{attempt}: {stats.get('distinct_share', 0):.0%} distinct "
+            f"of {stats.get('seeds')} seeds, independent check {stats.get('agreed')}/{stats.get('checked')}"
+        )
+    sample = f" — {d.get('sample')}" if d.get("sample") else ""
+    return f"[red]{d.get('reason')}[/] generator {d.get('generator')}{attempt}: {d.get('detail')}{sample}"
 
 
 def filter_events(
