@@ -21,7 +21,8 @@ from tests.conftest import ROOT, SMOKE, cli
 
 @pytest.fixture(scope="module")
 def programs_config(tmp_path_factory) -> Path:
-    """examples/smoke.yaml with ``engine: programs`` and a writer that is slow on its checks."""
+    """examples/smoke.yaml with ``engine: programs``, the alternating policy and a writer that is
+    slow on its checks."""
     root = tmp_path_factory.mktemp("programs")
     script = yaml.safe_load((ROOT / "examples" / "smoke_script.yaml").read_text())
     script["default"] = [{"call": "tests.graphs.slow_responder:slow_data_writing"}]
@@ -30,6 +31,7 @@ def programs_config(tmp_path_factory) -> Path:
     config["teacher"]["engine"] = "programs"
     config["teacher"]["models"] = {"default": f"scripted:{root / 'script.yaml'}"}
     config["teacher"]["programs"] = {"validation_seeds": 8}
+    config["teacher"]["policy"] = "alternating"  # explore at iteration 0, exploit at 1
     path = root / "programs.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
