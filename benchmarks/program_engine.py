@@ -74,7 +74,10 @@ def figures(events: list[dict[str, Any]], examples: list[Any], wall_s: float) ->
             for e in generators
         ],
         "draws": [
-            {k: e["data"][k] for k in ("generator", "quota", "kept", "seeds", "duplicates", "errors")}
+            {
+                k: e["data"].get(k)
+                for k in ("generator", "quota", "kept", "seeds", "duplicates", "contaminated", "errors")
+            }
             | {"skill": e["skill"]}
             for e in drawn
         ],

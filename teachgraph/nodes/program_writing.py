@@ -5,7 +5,8 @@ node (exploit: new seeds, no LLM call) or asks the writer model for a generator 
 one: new subskills, first iterations, retired generators), validates it stage by stage
 (:mod:`.program_validation`), repairs it once with the error and a failing sample, and fills the
 quota by drawing with fresh seeds: one LLM call yields as many examples as the quota asks.
-Only distinct questions count toward the quota; duplicates are replaced by further draws.
+Only distinct questions count toward the quota: duplicates, and draws that happen to be eval
+items, are replaced by further draws (and counted in the ``drawn`` trace event).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.nodes.policies import split_budget
 from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw
 from teachgraph.nodes.program_validation import GeneratorVerdict, validate_generator
+from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorRecord, source_hash
 
 NODE = "data_writing"
@@ -157,7 +159,8 @@ def draw_distinct(
     taken: list[Draw] = []
     # seeds: draws used (kept, duplicates and errors up to the last kept one); surplus: drawn in
     # the last batch but not needed. Only the first count toward the generator's draws.
-    counts = {"seeds": 0, "duplicates": 0, "errors": 0, "surplus": 0}
+    counts = {"seeds": 0, "duplicates": 0, "contaminated": 0, "errors": 0, "surplus": 0}
+    index = eval_index(ctx)
     computed, error = 0, ""
     for _ in range(MAX_DRAW_ROUNDS):
         need = quota - len(taken)
@@ -180,6 +183,8 @@ def draw_distinct(
                 counts["errors"] += 1
             elif key in seen:
                 counts["duplicates"] += 1
+            elif index.match(d.question) is not None:
+                counts["contaminated"] += 1  # an eval item (small number ranges meet them): draw another
             else:
                 seen.add(key)
                 taken.append(d)

@@ -36,7 +36,7 @@ def describe(event: TraceEvent) -> str:
     if event.kind == "drawn":
         return (
             f"generator {d.get('generator')}: kept {d.get('kept')} of quota {d.get('quota')} from {d.get('seeds')} "
-            f"draws ({d.get('duplicates')} duplicates, {d.get('errors')} errors)"
+            f"draws ({d.get('duplicates')} duplicates, {d.get('contaminated', 0)} eval items, {d.get('errors')} errors)"
             + (f"; {d['error']}" if d.get("error") else "")
         )
     if event.kind == "probe" and "generator" in d:
