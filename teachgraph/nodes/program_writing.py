@@ -110,6 +110,8 @@ def author_generator(
     skill = "/".join(job.skill_path)
     retired = [g for g in job.generators if g.status == "too_easy"]
     base = _prompt(job, ctx, retired)
+    if index:  # several generators per skill: ask for a different kind of question each time
+        base += f"\nThis is generator {index + 1} for this skill: ask a different kind of question than the others."
     records: list[GeneratorRecord] = []
     usage: list[LLMUsage] = []
     failures: list[NodeFailure] = []
