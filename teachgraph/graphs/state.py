@@ -114,7 +114,8 @@ class TeacherState(TypedDict, total=False):
     """State of one teacher step (any environment).
 
     Input: ``iteration``, ``evaluated`` (the student's validation results; hidden from the teacher
-    when ``with_state`` is false), ``forest``, ``known_questions``.
+    when ``with_state`` is false), ``forest``, ``known_questions``, ``adapter`` (the student's
+    current adapter, for the difficulty probe).
     Output: ``examples`` (every written example with its verdict), ``forest``, ``failures``.
     """
 
