@@ -3,8 +3,11 @@
 A generator is Python source defining ``generate(rng: random.Random) -> dict`` that returns
 ``{"question": str, "answer": str | number, "rationale": str (optional)}`` using the standard
 library only. Many seeds are drawn in ONE sandbox process: a small harness execs the source and
-prints one JSON line per seed (each seed drawn ``repeat`` times, to catch generators that ignore
-their ``rng``). Every sandbox call of the engine goes through :func:`run_in_sandbox`.
+prints one JSON line per seed (each seed drawn ``repeat`` times, to catch generators whose output
+does not follow from the seed). Small models often call ``random.randint`` instead of
+``rng.randint``: the harness provides ``random`` and seeds it with the same seed before each
+draw, so such code is still deterministic. Every sandbox call of the engine goes through
+:func:`run_in_sandbox`.
 
 Seeds are derived from (run seed, skill, generator hash, iteration, purpose, draw index), so a
 resumed run draws exactly the same items.
@@ -32,6 +35,7 @@ _SEEDS = {seeds!r}
 _REPEAT = {repeat}
 _ns = {{k: v for k, v in globals().items() if not k.startswith("_")}}
 _ns["__name__"] = "generator"
+_ns["random"] = _random
 try:
     exec(compile({source!r}, "<generator>", "exec"), _ns)
     _gen = _ns.get("generate")
@@ -44,6 +48,7 @@ for _s in _SEEDS:
     _items, _err = [], None
     for _r in range(_REPEAT):
         try:
+            _random.seed(_s)  # code that calls random.* instead of rng is seeded the same way
             _items.append(_json.dumps(_gen(_random.Random(_s)), sort_keys=True, default=str))
         except Exception as _e:
             _err = f"{{type(_e).__name__}}: {{_e}}"[:300]

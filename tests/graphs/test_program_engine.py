@@ -67,7 +67,7 @@ CONSTANT = "def generate(rng):\n    return {'question': 'What is 2 + 3?', 'answe
 NONDETERMINISTIC = (
     "import random\n"
     "def generate(rng):\n"
-    "    a, b = random.randint(100, 999), random.randint(100, 999)\n"
+    "    a, b = random.SystemRandom().randint(100, 999), random.randint(100, 999)\n"
     "    return {'question': f'What is {a} + {b}?', 'answer': str(a + b)}\n"
 )
 CRASHING = (
@@ -135,6 +135,18 @@ def test_bad_generators_are_rejected_with_their_own_reason(task, evaluated, sour
     [record] = forest.node(forest.roots()[0]).generators  # the same source twice is one record
     assert record.status == "rejected" and record.reason == reason and record.draws == 0
     assert any("under-filled" in f.error and "no valid generator" in f.error for f in out["failures"])
+
+
+def test_code_using_the_global_random_module_is_seeded_like_rng(task, evaluated):
+    source = (
+        "def generate(rng):\n"  # no import: the harness provides random, seeded per draw
+        "    a, b = random.randint(100, 9999), random.randint(10, 99)\n"
+        "    return {'question': f'What is {a} + {b}?', 'answer': str(a + b)}\n"
+    )
+    events: list[dict] = []
+    out = step(task, evaluated, writer(source), events)
+    assert [v["reason"] for v in verdicts(events)] == ["accepted"]
+    assert len(out["examples"]) == 6 and all(ex.accepted for ex in out["examples"])
 
 
 def test_off_by_one_is_caught_by_the_independent_check(task, evaluated):
