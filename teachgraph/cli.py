@@ -174,7 +174,10 @@ def trace(
         ),
     ] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", "-k", help="Only this event kind (decision, verdict, llm_call, ...).")
+        str | None,
+        typer.Option(
+            "--kind", "-k", help="Only this event kind (decision, verdict, llm_call, generator, drawn, probe, ...)."
+        ),
     ] = None,
     full: Annotated[
         bool, typer.Option("--full", help="Then print the full prompt and response of each matching LLM call.")

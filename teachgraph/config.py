@@ -28,6 +28,7 @@ Environment = Literal["open_ended", "skill_list", "skill_tree"]
 PolicyName = Literal["llm", "alternating", "random", "bandit"]
 AllocationName = Literal["llm", "error_weighted", "uniform"]
 InductionMethod = Literal["structure", "two_stage", "direct"]
+EngineName = Literal["examples", "programs"]
 TEACHER_NODES = (
     "error_analysis",
     "skill_induction",
@@ -57,10 +58,46 @@ class ValidationSettings(Strict):
     )
 
 
+class ProgramEngineSettings(Strict):
+    """The program data engine: how generator programs are validated, drawn from and probed."""
+
+    validation_seeds: int = Field(
+        default=10, ge=8, description="Seeds (K) a generator is run on before any draw is used."
+    )
+    min_distinct_share: float = Field(
+        default=0.8, gt=0, le=1, description="Minimum share of distinct questions over the K validation draws."
+    )
+    max_flagged_share: float = Field(
+        default=0.2, ge=0, le=1, description="Most validation draws that may duplicate known data or copy eval items."
+    )
+    check_sample: int = Field(
+        default=3, ge=1, description="Drawn questions the teacher answers with its own solution program."
+    )
+    check_agreement: float = Field(
+        default=0.66, gt=0, le=1, description="Share of those the generator's answers must agree with."
+    )
+    repair_attempts: int = Field(default=1, ge=0, description="Repairs of a failed generator (error + sample shown).")
+    generators_per_skill: int = Field(default=1, ge=1, description="Generators written for a (sub)skill without one.")
+    probe_sample: int = Field(
+        default=4, ge=0, description="Questions per generator the student answers before training (0: no probe)."
+    )
+    skip_if_solved: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Retire a generator (its draws rejected as too easy) when the student's probe accuracy reaches this.",
+    )
+    draws_per_process: int = Field(default=40, ge=1, description="Seeds drawn per sandbox process.")
+
+
 class TeacherSettings(Strict):
     """The teacher agent: environment, what it sees, its budget and a model per node."""
 
     environment: Environment = "skill_tree"
+    engine: EngineName = Field(
+        default="examples",
+        description="examples: the writer model writes each example; programs: it writes generator programs drawn from.",
+    )
     with_state: bool = Field(
         default=True, description="False: the no-state baseline; the teacher never sees the student's results."
     )
@@ -89,6 +126,9 @@ class TeacherSettings(Strict):
     failures_shown: int = Field(default=24, ge=1, description="Student failures shown to error analysis.")
     errors_per_writer: int = Field(default=3, ge=0, description="Failures shown to each data writer call.")
     batch_size: int = Field(default=4, ge=1, description="Examples asked for per writer LLM call.")
+    writer_temperature: float = Field(
+        default=0.7, ge=0, le=2, description="Sampling temperature of the direct writer (a seed is set per call)."
+    )
     max_attempts: int = Field(default=3, ge=1, description="Structured-output attempts per LLM call.")
     retry: RetrySettings = Field(
         default_factory=RetrySettings,
@@ -102,6 +142,7 @@ class TeacherSettings(Strict):
         default=False,
         description="Pause after validation for a person to approve, reject or edit the batch (LangGraph interrupt).",
     )
+    programs: ProgramEngineSettings = Field(default_factory=ProgramEngineSettings)
     seed: int = 0
 
     @field_validator("models")

@@ -108,6 +108,8 @@ class Provenance(Record):
     review: str | None = Field(
         default=None, description="What a person did at review: 'approved', 'edited: <fields>' or 'rejected: <reason>'."
     )
+    generator: str | None = Field(default=None, description="Hash of the generator program that drew it, if any.")
+    seed: int | None = Field(default=None, description="The seed the generator was drawn with.")
 
 
 class TrainingExample(Record):

@@ -114,7 +114,10 @@ def build_context(
     student = student or build_student(config.student)
     teacher_settings = config.teacher.model_copy(update={"seed": config.seed})
     graph = teacher_graph or build_teacher(
-        config.teacher.environment, with_state=config.teacher.with_state, review=config.teacher.review
+        config.teacher.environment,
+        with_state=config.teacher.with_state,
+        review=config.teacher.review,
+        engine=config.teacher.engine,
     )
     teacher_graph = graph.compile()
     return EpisodeContext(
@@ -163,7 +166,7 @@ def check_sandbox(config: RunConfig, sandbox: Sandbox) -> str | None:
 
     ``None`` when the run executes no model-written programs.
     """
-    if not config.teacher.validation.require_program:
+    if not config.teacher.validation.require_program and config.teacher.engine != "programs":
         return None
     return sandbox.check()
 

@@ -103,9 +103,41 @@ def subskill_responder(messages: list[BaseMessage]) -> str:
     )
 
 
+NOUNS = ("apples", "pears", "books", "coins", "stamps", "shells", "marbles", "cards")
+
+
+def generator_source(text: str, *, offset: int = 0) -> str:
+    """A correct addition generator; its noun and ranges depend on the prompt (distinct per skill)."""
+    seed = _seed(text)
+    noun, low = NOUNS[seed % len(NOUNS)], 100 + seed % 500
+    return (
+        "def generate(rng):\n"
+        f"    a = rng.randint({low}, {low + 5000})\n"
+        "    b = rng.randint(10, 99)\n"
+        f"    q = f'A shop had {{a}} {noun} and received {{b}} more. How many {noun} does it have now?'\n"
+        f"    return {{'question': q, 'answer': str(a + b + {offset})}}\n"
+    )
+
+
+def check_responder(messages: list[BaseMessage]) -> str:
+    """The independent check: for each numbered question, a program adding its first two numbers."""
+    programs = []
+    for question in re.findall(r"^\d+\. (.*)$", _text(messages), flags=re.M):
+        numbers = re.findall(r"\d+", question)[:2]
+        programs.append(f"print({' + '.join(numbers) or '0'})")
+    return json.dumps({"programs": programs})
+
+
 def data_writing_responder(messages: list[BaseMessage]) -> str:
-    """The number of examples asked for: additions with correct answers and programs."""
+    """Examples (direct engine), a generator program or independent-check programs (program engine).
+
+    Direct engine: the number of examples asked for, additions with correct answers and programs.
+    """
     text = _text(messages)
+    if "Write a Python function generate(rng)" in text:
+        return json.dumps({"source": generator_source(text.split("\n\nYour previous generator:")[0])})
+    if "For each question, write a Python 3 program" in text:
+        return check_responder(messages)
     n = int(m.group(1)) if (m := re.search(r"Write (\d+) NEW", text)) else 1
     seed = _seed(text)
     examples = []

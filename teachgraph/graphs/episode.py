@@ -69,6 +69,7 @@ def teacher(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, 
             "evaluated": state.get("evaluated", []),
             "forest": state.get("forest") or {},
             "known_questions": state.get("known_questions", []),
+            "adapter": state.get("adapter"),
         },
         context=ctx.teacher_context,
     )

@@ -18,6 +18,7 @@ from teachgraph.config import TeacherSettings
 from teachgraph.domain import EvaluatedInstance, TaskInstance, TrainingExample
 from teachgraph.providers import ModelRouter
 from teachgraph.sandbox import Sandbox
+from teachgraph.skills.generator import GeneratorRecord
 from teachgraph.student.base import Student
 from teachgraph.tasks.base import Task
 
@@ -76,6 +77,19 @@ class WritingJob(BaseModel):
     notes: list[str] = Field(default_factory=list, description="Error-analysis findings for this skill.")
     errors: list[EvaluatedInstance] = Field(default_factory=list)
     style_examples: list[TaskInstance] = Field(default_factory=list)
+    accepted_before: list[str] = Field(
+        default_factory=list, description="Questions accepted for this skill in earlier iterations."
+    )
+    generators: list[GeneratorRecord] = Field(
+        default_factory=list, description="The skill's stored generators (program engine: drawn without an LLM call)."
+    )
+
+
+class GeneratorUpdate(BaseModel):
+    """A generator written or drawn from by one writing branch, to be stored on the forest."""
+
+    skill: str
+    record: GeneratorRecord
 
 
 class LLMUsage(BaseModel):
@@ -101,7 +115,8 @@ class TeacherState(TypedDict, total=False):
     """State of one teacher step (any environment).
 
     Input: ``iteration``, ``evaluated`` (the student's validation results; hidden from the teacher
-    when ``with_state`` is false), ``forest``, ``known_questions``.
+    when ``with_state`` is false), ``forest``, ``known_questions``, ``adapter`` (the student's
+    current adapter, for the difficulty probe).
     Output: ``examples`` (every written example with its verdict), ``forest``, ``failures``.
     """
 
@@ -115,6 +130,8 @@ class TeacherState(TypedDict, total=False):
     explored: Annotated[list[ExploredSubskills], operator.add]
     jobs: list[WritingJob]
     written: Annotated[list[TrainingExample], operator.add]
+    generator_updates: Annotated[list[GeneratorUpdate], operator.add]
+    adapter: str | None
     examples: list[TrainingExample]
     failures: Annotated[list[NodeFailure], operator.add]
     usage: Annotated[list[LLMUsage], operator.add]
@@ -127,6 +144,7 @@ class TeacherInput(TypedDict, total=False):
     evaluated: list[EvaluatedInstance]
     forest: dict[str, Any]
     known_questions: list[str]
+    adapter: str | None
 
 
 class TeacherOutput(TypedDict, total=False):

@@ -7,6 +7,10 @@ instances in, validated training examples and the updated skill forest out.
 ``with_state=False`` builds the no-state baseline of the same environment: the student's
 predictions and correctness are blanked before any teacher node runs, and error analysis is
 left out, so the teacher sees the task's questions but never the student's results.
+
+``engine`` picks the ``data_writing`` node: ``"examples"`` (the writer model writes each
+example) or ``"programs"`` (it writes generator programs that are validated and drawn from,
+:mod:`teachgraph.nodes.program_writing`), which adds ``difficulty_probe`` after validation.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from teachgraph.errors import UnknownNameError
 from teachgraph.graphs.state import TeacherContext, TeacherInput, TeacherOutput, TeacherState
 from teachgraph.nodes.allocation import allocation, open_ended_targets, rebalance
 from teachgraph.nodes.data_writing import data_writing, fan_out_jobs
+from teachgraph.nodes.difficulty_probe import difficulty_probe
 from teachgraph.nodes.error_analysis import error_analysis
 from teachgraph.nodes.policies import Policy
 from teachgraph.nodes.policy import make_policy_node, route_after_policy
+from teachgraph.nodes.program_writing import program_writing
 from teachgraph.nodes.review import human_review
 from teachgraph.nodes.skill_induction import skill_induction
 from teachgraph.nodes.subskill_exploration import subskill_exploration
@@ -53,22 +59,32 @@ def make_observe(with_state: bool) -> Callable[[TeacherState], dict[str, Any]]:
     return observe
 
 
-def _base(with_state: bool, review: bool = False) -> StateGraph:
+WRITERS: dict[str, Callable[..., dict[str, Any]]] = {"examples": data_writing, "programs": program_writing}
+
+
+def _base(with_state: bool, review: bool = False, engine: str = "examples") -> StateGraph:
+    if engine not in WRITERS:
+        raise UnknownNameError("engine", engine, list(WRITERS))
     graph = StateGraph(
         TeacherState, context_schema=TeacherContext, input_schema=TeacherInput, output_schema=TeacherOutput
     )
     graph.add_node("observe", make_observe(with_state))
     graph.add_edge(START, "observe")
-    graph.add_node("data_writing", data_writing)
+    graph.add_node("data_writing", WRITERS[engine])
     graph.add_node("validation", validation)
     graph.add_edge("data_writing", "validation")
+    # After validation: a person's review (an interrupt; see nodes/review.py), then, for the
+    # program engine, the student's difficulty probe of the generators that survived.
+    last = "validation"
     if review:
-        # A person sees the validated batch before training does (an interrupt; see nodes/review.py).
         graph.add_node("human_review", human_review)
-        graph.add_edge("validation", "human_review")
-        graph.add_edge("human_review", END)
-    else:
-        graph.add_edge("validation", END)
+        graph.add_edge(last, "human_review")
+        last = "human_review"
+    if engine == "programs":
+        graph.add_node("difficulty_probe", difficulty_probe)
+        graph.add_edge(last, "difficulty_probe")
+        last = "difficulty_probe"
+    graph.add_edge(last, END)
     return graph
 
 
@@ -86,20 +102,20 @@ def _analysis_then(graph: StateGraph, with_state: bool, nxt: str) -> None:
         graph.add_edge("observe", nxt)
 
 
-def open_ended(*, with_state: bool = True, review: bool = False) -> StateGraph:
+def open_ended(*, with_state: bool = True, review: bool = False, engine: str = "examples") -> StateGraph:
     """Open-ended environment: the teacher sees evaluated instances (errors first) and writes
     examples that fix the errors it finds: error_analysis -> targets -> data_writing -> validation."""
-    graph = _base(with_state, review)
+    graph = _base(with_state, review, engine)
     graph.add_node("open_ended_targets", open_ended_targets)
     _analysis_then(graph, with_state, "open_ended_targets")
     _after_planning(graph, "open_ended_targets")
     return graph
 
 
-def skill_list(*, with_state: bool = True, review: bool = False) -> StateGraph:
+def skill_list(*, with_state: bool = True, review: bool = False, engine: str = "examples") -> StateGraph:
     """Skill-list environment: per-skill accuracy over induced skills; the teacher spends a budget
     across skills: error_analysis -> skill_induction -> allocation -> data_writing -> validation."""
-    graph = _base(with_state, review)
+    graph = _base(with_state, review, engine)
     graph.add_node("skill_induction", skill_induction)
     graph.add_node("allocation", allocation)
     _analysis_then(graph, with_state, "skill_induction")
@@ -108,7 +124,9 @@ def skill_list(*, with_state: bool = True, review: bool = False) -> StateGraph:
     return graph
 
 
-def skill_tree(*, with_state: bool = True, policy: Policy | None = None, review: bool = False) -> StateGraph:
+def skill_tree(
+    *, with_state: bool = True, policy: Policy | None = None, review: bool = False, engine: str = "examples"
+) -> StateGraph:
     """Skill-tree environment: a forest of skills and subskills; per skill the policy explores
     (new subskills) or exploits (rebalances quotas):
     error_analysis -> skill_induction -> policy -> [subskill_exploration] -> rebalance -> data_writing -> validation.
@@ -117,8 +135,9 @@ def skill_tree(*, with_state: bool = True, policy: Policy | None = None, review:
         with_state: False builds the no-state baseline.
         policy: A policy callable overriding the one named in the settings (see ``nodes.policies``).
         review: Add ``human_review`` after validation (``teacher.review``; see ``nodes.review``).
+        engine: ``examples`` or ``programs`` (see the module docstring).
     """
-    graph = _base(with_state, review)
+    graph = _base(with_state, review, engine)
     graph.add_node("skill_induction", skill_induction)
     graph.add_node("policy", make_policy_node(policy))
     graph.add_node("subskill_exploration", subskill_exploration)

@@ -1,8 +1,12 @@
 """data_writing: write training examples for one (sub)skill within its quota (fanned out with ``Send``).
 
 The writer asks its model for examples in small batches (small local models keep a handful of
-items straight, not thirty), tops up once when the batches come back short, and marks anything
-beyond the quota ``over_quota`` instead of dropping it. Every example carries its provenance.
+items straight, not thirty), sampling at ``writer_temperature`` with a seed per call (so a rerun
+writes the same). Only distinct questions count toward the quota: the single top-up replaces
+duplicates and short batches, and anything beyond the quota is marked ``over_quota`` instead of
+dropped. The writer sees the questions accepted for the skill in earlier iterations. Every
+example carries its provenance. (``teacher.engine: programs`` swaps this node for
+:mod:`.program_writing`, under the same node name.)
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import Provenance, RejectionReason, TaskInstance, TrainingExample, Verdict
 from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext, TeacherState, WritingJob
+from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.error_analysis import format_failure
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.skills import SkillForest
@@ -112,6 +117,8 @@ def plan_jobs(
                 notes=notes,
                 errors=errors,
                 style_examples=style_examples(ctx, gold, 2, ctx.settings.seed * 1000 + iteration * 100 + n),
+                accepted_before=node.recent_questions,
+                generators=node.generators,
             )
         )
     return jobs
@@ -122,7 +129,8 @@ def fan_out_jobs(state: TeacherState) -> list[Send] | str:
     jobs = state.get("jobs", [])
     if not jobs:
         return "validation"
-    return [Send(NODE, {"job": job}) for job in jobs]
+    known = state.get("known_questions", [])
+    return [Send(NODE, {"job": job, "known_questions": known}) for job in jobs]
 
 
 def _prompt(job: WritingJob, n: int, avoid: list[str]) -> str:
@@ -142,8 +150,9 @@ def _prompt(job: WritingJob, n: int, avoid: list[str]) -> str:
             + "\n".join(f"- {' '.join(i.prompt.split())[:300]} -> {i.answer}" for i in job.style_examples)
             + "\n"
         )
+    avoid = [*job.accepted_before, *avoid]
     avoid_text = (
-        ("\nAlready written (write different ones):\n" + "\n".join(f"- {q[:200]}" for q in avoid) + "\n")
+        ("\nAlready written (write different ones):\n" + "\n".join(f"- {q[:200]}" for q in avoid[-12:]) + "\n")
         if avoid
         else ""
     )
@@ -159,27 +168,43 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
     skill = "/".join(job.skill_path)
     batch = ctx.settings.batch_size
     drafts: list[tuple[WrittenExample, str]] = []
+    seen = set(state.get("known_questions", []))
+    distinct = 0
     failures: list[NodeFailure] = []
     usage: list[LLMUsage] = []
     planned_calls = math.ceil(job.quota / batch)
     for call in range(planned_calls + 1):  # the +1 is the single top-up
-        missing = job.quota - len(drafts)
+        missing = job.quota - distinct
         if missing <= 0:
             break
         if call == planned_calls:
             trace(runtime, "written", node=NODE, iteration=job.iteration, skill=skill, top_up=missing)
         n = min(batch, missing) if call < planned_calls else missing
         prompt = messages(SYSTEM, _prompt(job, n, [d.question for d, _ in drafts]))
+        seed = int(hashlib.sha256(f"{ctx.settings.seed}|{job.iteration}|{skill}|{call}".encode()).hexdigest()[:8], 16)
         answer = ask(
-            runtime, NODE, batch_schema(n), prompt, iteration=job.iteration, skill=skill, purpose="write examples"
+            runtime,
+            NODE,
+            batch_schema(n),
+            prompt,
+            iteration=job.iteration,
+            skill=skill,
+            purpose="write examples",
+            sampling={"temperature": ctx.settings.writer_temperature, "seed": seed},
         )
         usage.append(answer.usage)
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]
             continue
-        drafts.extend((ex, answer.model) for ex in answer.value.examples)
+        for ex in answer.value.examples:
+            drafts.append((ex, answer.model))
+            key = question_key(ex.question)
+            if ex.question.strip() and key not in seen:
+                seen.add(key)
+                distinct += 1
     source_errors = [e.instance.id for e in job.errors]
     examples = []
+    known, counted = set(state.get("known_questions", [])), set()
     for i, (draft, model) in enumerate(drafts):
         example = TrainingExample(
             # Deterministic id: a resumed run that re-writes this step produces the same ids.
@@ -204,14 +229,20 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
                 action=job.action,
             ),
         )
-        if i >= job.quota:  # over quota: kept and marked, never silently dropped
+        key = question_key(draft.question)
+        fresh = bool(draft.question.strip()) and key not in known and key not in counted
+        if fresh:
+            counted.add(key)
+        # Over quota: the quota-th distinct question was already written. Kept and marked, never
+        # silently dropped; duplicates go on to validation, which rejects them as duplicates.
+        if fresh and len(counted) > job.quota:
             example.verdict = Verdict(
                 accepted=False, reason=RejectionReason.OVER_QUOTA, detail=f"beyond quota {job.quota}"
             )
         elif not example.answer:
             example.verdict = Verdict(accepted=False, reason=RejectionReason.MALFORMED, detail="no answer")
         examples.append(example)
-    shortfall = max(job.quota - len(examples), 0)
+    shortfall = max(job.quota - distinct, 0)
     if shortfall:
         failures.append(
             NodeFailure(
@@ -228,8 +259,8 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
         iteration=job.iteration,
         skill=skill,
         quota=job.quota,
-        written=min(len(examples), job.quota),
-        over_quota=max(len(examples) - job.quota, 0),
+        written=min(distinct, job.quota),
+        over_quota=max(distinct - job.quota, 0),
         shortfall=shortfall,
     )
     return {"written": examples, "failures": failures, "usage": usage}

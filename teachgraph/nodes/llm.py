@@ -8,7 +8,7 @@ latency, outcome, and the full prompt and response, which the run directory keep
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
-from teachgraph.providers import structured_call
+from teachgraph.providers import ResolvedModel, structured_call
 from teachgraph.providers.faults import FailureLimit, status_code
 from teachgraph.redaction import describe_exception
 from teachgraph.tracing.events import emit
@@ -49,15 +49,18 @@ def ask(
     iteration: int,
     skill: str | None = None,
     purpose: str = "",
+    sampling: dict[str, Any] | None = None,
 ) -> Answer[T]:
     """Call ``node``'s configured model for a ``schema`` object, with bounded retries.
 
+    ``sampling`` (e.g. ``{"temperature": 0.7, "seed": 12}``) overrides those settings of the
+    model for this call, where the model has them (others ignore what they do not support).
     Never raises for model misbehaviour or a failed call: the failure is traced and returned.
     Raises :class:`~teachgraph.providers.faults.ProviderStop` (after tracing) when the provider
     error is fatal (401, 403, 404, 400) or the model's failed calls reached the run's failure limit.
     """
     ctx = runtime.context
-    model = ctx.models.for_node(node)
+    model = with_sampling(ctx.models.for_node(node), sampling)
     where = {"node": node, "iteration": iteration, "skill": skill}
     purpose = purpose or schema.__name__
     # Announce the call: a local model can take a minute, and a silent terminal looks hung.
@@ -116,6 +119,15 @@ def failure_limit(ctx: TeacherContext) -> FailureLimit:
     if tracker is None:
         tracker = ctx.extras.setdefault("_failure_limit", FailureLimit(ctx.settings.retry.failure_limit))
     return tracker
+
+
+def with_sampling(model: ResolvedModel, sampling: dict[str, Any] | None) -> ResolvedModel:
+    """``model`` with some of its chat model's fields (temperature, seed) replaced for one call."""
+    fields = type(model.chat_model).model_fields
+    update = {k: v for k, v in (sampling or {}).items() if k in fields}
+    if not update:
+        return model
+    return replace(model, chat_model=model.chat_model.model_copy(update=update))
 
 
 def trace(

@@ -110,8 +110,11 @@ def make_random_policy(seed: int) -> Policy:
     return random_policy
 
 
-def make_bandit_policy(alpha: float = 0.5, ucb: float = 0.05, temperature: float = 0.05) -> Policy:
-    """Learning-progress bandit over leaves (SEC-style EMA reward + UCB bonus)."""
+def make_bandit_policy(
+    alpha: float = 0.5, ucb: float = 0.05, temperature: float = 0.05, headroom_weight: float = 0.03
+) -> Policy:
+    """Learning-progress bandit over leaves (SEC-style EMA reward + UCB bonus + a bonus for the
+    headroom the difficulty probe measured: 1 - accuracy on the leaf's generated data)."""
 
     def bandit_policy(
         forest: SkillForest, *, iteration: int, budget: int, explore_n: int, max_leaves: int, with_state: bool
@@ -147,7 +150,16 @@ def make_bandit_policy(alpha: float = 0.5, ucb: float = 0.05, temperature: float
                 actions.append(_explore(forest, root, share, explore_n, f"explore: {why}"))
                 continue
             total = sum(pulls.values()) + 1
-            scores = {leaf: values[leaf] + ucb * math.sqrt(math.log(total + 1) / (pulls[leaf] + 1)) for leaf in leaves}
+            # Headroom from the difficulty probe (program engine): a subskill whose generated
+            # questions the student already solves has less to teach than one it fails.
+            measured = {leaf: forest.latest_accuracy(leaf, "generated") for leaf in leaves}
+            headroom = {leaf: 0.5 if acc is None else 1.0 - acc for leaf, acc in measured.items()}
+            scores = {
+                leaf: values[leaf]
+                + ucb * math.sqrt(math.log(total + 1) / (pulls[leaf] + 1))
+                + headroom_weight * headroom[leaf]
+                for leaf in leaves
+            }
             top = max(scores.values())
             weights = {leaf: math.exp((s - top) / temperature) for leaf, s in scores.items()}
             quotas = split_budget(weights, share)

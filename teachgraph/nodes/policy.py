@@ -83,8 +83,11 @@ def describe_skill(forest: SkillForest, root: str, share: int) -> str:
             lines.append("  no subskills yet (explore to create them)")
             continue
         n = forest.node(leaf)
+        generated = n.latest_accuracy("generated")
+        on_generated = "" if generated is None else f", student accuracy on its generated questions {generated:.0%}"
         lines.append(
             f"  subskill {n.name!r}: quota {n.quota}, examples so far {n.generated_total}, last round {n.generated_last}"
+            + on_generated
         )
     return "\n".join(lines)
 

@@ -1,7 +1,8 @@
 """validation: check every written example before any training sees it.
 
 Checks, in order (the first failure is the verdict): structure; the solution program, run in a
-sandbox, must print a result equal to the stated answer; no duplicate of an earlier example;
+sandbox, must print a result equal to the stated answer (examples drawn from a validated
+generator program have no program of their own: the generator was checked instead); no duplicate of an earlier example;
 no copy of a validation or test instance (n-gram overlap). Rejected examples stay in the output
 with their reason; the forest records accepted and rejected counts per (sub)skill.
 """
@@ -20,6 +21,7 @@ from teachgraph.nodes.sandbox import computes, run_programs
 from teachgraph.skills import SkillForest
 
 NODE = "validation"
+RECENT_QUESTIONS = 6  # accepted questions kept per skill for the writer's "already written" list
 
 
 def eval_index(ctx: TeacherContext) -> NgramIndex:
@@ -41,7 +43,7 @@ def _structure(ex: TrainingExample, ctx: TeacherContext) -> str | None:
         return f"question too long ({len(ex.input)} chars)"
     if not ctx.task.answers_equal(ex.answer, ex.answer):
         return f"answer {ex.answer[:40]!r} is not a valid answer for this task"
-    if ctx.settings.validation.require_program:
+    if ctx.settings.validation.require_program and not ex.provenance.generator:
         if not (ex.solution_program or "").strip():
             return "no solution program"
         if not computes(ex.solution_program or ""):
@@ -59,7 +61,9 @@ def judge(examples: list[TrainingExample], ctx: TeacherContext, known_questions:
         if problem:
             verdicts[i] = Verdict(accepted=False, reason=RejectionReason.MALFORMED, detail=problem)
     if v.require_program:
-        to_run = [i for i in pending if i not in verdicts]
+        # Drawn examples were computed by a generator that passed its own validation, independent
+        # check included; there is no per-example program to run.
+        to_run = [i for i in pending if i not in verdicts and not examples[i].provenance.generator]
         results = run_programs(
             [examples[i].solution_program or "" for i in to_run],
             timeout_s=v.program_timeout_s,
@@ -109,6 +113,7 @@ def validation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
     judged = judge(state.get("written", []), ctx, set(state.get("known_questions", [])))
     forest = SkillForest.from_data(state["forest"]) if state.get("forest") else SkillForest()
     counts: dict[str, list[int]] = {}
+    recent: dict[str, list[str]] = {}
     for ex in judged:
         assert ex.verdict is not None
         trace(
@@ -125,7 +130,12 @@ def validation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
         )
         c = counts.setdefault(ex.skill, [0, 0])
         c[0 if ex.verdict.accepted else 1] += 1
+        if ex.verdict.accepted:
+            recent.setdefault(ex.skill, []).append(ex.input[:300])
     for path in forest:
+        if path in recent:
+            kept = [*forest.node(path).recent_questions, *recent[path]][-RECENT_QUESTIONS:]
+            forest.update(path, recent_questions=kept)
         if path in counts:
             forest.record_generated(path, *counts[path])
         elif forest.node(path).generated_last:

@@ -121,6 +121,10 @@ def _describe(attr: str, before: Any, after: Any) -> list[str]:
     """Readable fragments for one changed attribute (several for histories and dicts)."""
     if attr == "accuracy_history":
         return _describe_history(before, after)
+    if attr == "generators":
+        return _describe_generators(before, after)
+    if attr == "recent_questions":
+        return [f"recent questions: {len(after)} kept"] if before != after else []
     if attr == "policy":
         keys = list(dict.fromkeys([*before, *after]))
         return [
@@ -150,6 +154,25 @@ def _describe_history(before: list[dict[str, Any]], after: list[dict[str, Any]])
             out.append(f"{where} removed (was {_value(o['value'])})")
         else:
             out.append(f"{where} {_value(o['value'])} -> {_value(n['value'])} (n={n['n']})")
+    return out
+
+
+def _describe_generators(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:
+    """One line per generator added or changed (status, draws), not its whole source."""
+    old = {g["hash"]: g for g in before}
+    out = []
+    for g in after:
+        o = old.get(g["hash"])
+        if o is None:
+            out.append(f"generator {g['hash']} {g['status']} ({g['reason']}), {g['draws']} draws")
+        elif o != g:
+            changes = [
+                f"{k} {_value(o.get(k))} -> {_value(g.get(k))}"
+                for k in ("status", "draws", "accepted", "probe_accuracy")
+                if o.get(k) != g.get(k)
+            ]
+            out.append(f"generator {g['hash']}: " + (", ".join(changes) or "updated"))
+    out.extend(f"generator {h} removed" for h in old if h not in {g["hash"] for g in after})
     return out
 
 

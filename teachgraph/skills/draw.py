@@ -1,8 +1,9 @@
 """The skill forest as a PNG: a top-down tree, boxes coloured by the student's accuracy.
 
 Each box shows the skill's name (bold, wrapped), its data quota and its latest validation
-accuracy; its fill comes from a red-yellow-green scale of that accuracy (grey when never
-measured), and a heavy border marks the skills that get data this iteration (quota > 0).
+accuracy (and accuracy on generated data, from the program engine's difficulty probe); its fill
+comes from a red-yellow-green scale of the validation accuracy, else the generated-data one (grey
+when neither was measured), and a heavy border marks the skills that get data this iteration (quota > 0).
 
 Drawn with matplotlib's Agg canvas directly (no pyplot, so no global figure state and no GUI
 backend), at a size computed from the measured text, so boxes are never squeezed or overlapping
@@ -26,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import PercentFormatter
 
-from teachgraph.skills.labels import stats_line
+from teachgraph.skills.labels import colour_accuracy, stats_line
 from teachgraph.skills.layout import LayoutStyle, tree_layout
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ def draw_forest(
             )
         )
         for p, box in layout.boxes.items():
-            accuracy = nodes[p].latest_accuracy("validation")
+            accuracy = colour_accuracy(nodes[p])
             busy = nodes[p].quota > 0
             ax.add_patch(
                 FancyBboxPatch(
@@ -204,7 +205,7 @@ def _legend(fig: Figure, ax: Axes, cmap: Colormap, norm: Normalize, width: float
     bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
     bar.ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     bar.ax.tick_params(labelsize=7, length=2)
-    bar.ax.set_title("latest validation accuracy", fontsize=8, pad=3)
+    bar.ax.set_title("latest validation accuracy (else on generated data)", fontsize=8, pad=3)
     bar.outline.set_linewidth(0.5)
     # The swatches live in the main axes, whose data units are inches with y downward.
     y = height - bottom - bar_h

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 from pydantic import ValidationError
 
+from teachgraph.skills.generator import GeneratorRecord
 from teachgraph.skills.names import SEPARATOR, join_path, name_key, normalise_name
 from teachgraph.skills.node import ACCURACY_SPLITS, AccuracyPoint, SkillNode
 
@@ -275,6 +276,13 @@ class SkillForest:
         else:
             history.append(point)
         self.update(path, accuracy_history=history)
+
+    def record_generators(self, path: str, records: list[GeneratorRecord]) -> None:
+        """Add or replace (by hash) generator records of ``path``, keeping first-written order."""
+        current = {g.hash: g for g in self.node(path).generators}
+        for record in records:
+            current[record.hash] = record
+        self.update(path, generators=list(current.values()))
 
     def latest_accuracy(self, path: str, split: str = "validation") -> float | None:
         """The most recent accuracy of ``path`` on ``split``, or ``None`` if never measured."""

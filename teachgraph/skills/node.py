@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from teachgraph.skills.generator import GeneratorRecord
 from teachgraph.skills.names import SEPARATOR, normalise_name
 
 AccuracySplit = Literal["validation", "test", "generated"]
@@ -67,6 +68,10 @@ class SkillNode(BaseModel):
         created_iteration: Iteration the node was added in.
         accuracy_history: Accuracy measurements, at most one per ``(iteration, split)``.
         policy: Policy statistics, e.g. ``{"value": 0.12, "pulls": 3.0}`` for a bandit.
+        generators: Generator programs written for this (sub)skill by the program engine
+            (active, rejected and too easy ones; see :mod:`teachgraph.skills.generator`).
+        recent_questions: The last few accepted questions, shown to the direct writer so it
+            writes new ones instead of repeating earlier iterations.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -82,6 +87,8 @@ class SkillNode(BaseModel):
     created_iteration: Iteration = 0
     accuracy_history: list[AccuracyPoint] = Field(default_factory=list)
     policy: dict[str, FiniteFloat] = Field(default_factory=dict)
+    generators: list[GeneratorRecord] = Field(default_factory=list)
+    recent_questions: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _name_matches_path(self) -> SkillNode:
@@ -92,6 +99,10 @@ class SkillNode(BaseModel):
         if self.path.rsplit(SEPARATOR, 1)[-1] != self.name:
             raise ValueError(f"skill name {self.name!r} is not the last segment of {self.path!r}")
         return self
+
+    def active_generators(self) -> list[GeneratorRecord]:
+        """The validated generators data is drawn from (not rejected, not too easy)."""
+        return [g for g in self.generators if g.status == "active"]
 
     def latest_accuracy(self, split: AccuracySplit = "validation") -> float | None:
         """The accuracy of the most recent iteration measured on ``split``, or ``None``."""

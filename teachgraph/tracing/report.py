@@ -48,6 +48,7 @@ from teachgraph.skills import SkillForest
 from teachgraph.skills.draw import accuracy_colormap
 from teachgraph.tracing.events import TraceEvent
 from teachgraph.tracing.failures import iterations_text, run_health
+from teachgraph.tracing.report_generators import generators_html
 from teachgraph.tracing.rundir import RunDir, atomic_write
 
 __all__ = [
@@ -117,6 +118,7 @@ def render_report(run_dir: str | Path) -> str:
         _guard("Data per skill", "data", _data_section, data),
         _guard("Per-skill validation accuracy", "skills", _heatmap_section, data),
         _guard("Skill forest", "forest", _forest_section, data),
+        _guard("Generators", "generators", _generators_section, data),
         _guard("Decisions", "decisions", _decisions_section, data),
         _guard("LLM usage", "llm", _llm_section, data),
         _guard("Example sample", "examples", _examples_section, data),
@@ -128,6 +130,7 @@ def render_report(run_dir: str | Path) -> str:
             ("Data", "data"),
             ("Skills", "skills"),
             ("Forest", "forest"),
+            ("Generators", "generators"),
             ("Decisions", "decisions"),
             ("LLM usage", "llm"),
             ("Examples", "examples"),
@@ -748,6 +751,10 @@ def _forest_section(data: RunData) -> _Html:
             )
             previous = (iteration, forest)
     return _Html("".join(parts))
+
+
+def _generators_section(data: RunData) -> _Html:
+    return _Html(generators_html(data.forests))
 
 
 def _decisions_section(data: RunData) -> _Html:

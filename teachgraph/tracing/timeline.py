@@ -23,7 +23,7 @@ from teachgraph.errors import DataNotFoundError, UnknownNameError
 from teachgraph.tracing.events import TraceEvent
 from teachgraph.tracing.rundir import RunDir
 
-_SKIP = {"response", "question"}
+_SKIP = {"response", "question", "source"}
 # Progress-only events ("a call begins"): the llm_call after each says everything they do.
 HIDDEN_KINDS = {"llm_start"}
 MAX_LIST = 4  # items of a list shown before "… N more"
@@ -88,11 +88,36 @@ def describe(event: TraceEvent, *, gold: Iterable[str] | None = None) -> str:
         skills = ", ".join(f"{k} {fmt(v)}" for k, v in per_skill.items())
         where = f"n={d.get('n')}, {fmt(d.get('seconds'))} s"
         return e(f"{d.get('split')} accuracy {fmt(d.get('accuracy'))} ({where})" + (f"; {skills}" if skills else ""))
+    if event.kind == "generator":
+        return _describe_generator(d)
+    if event.kind == "drawn":
+        return e(
+            f"generator {d.get('generator')}: kept {d.get('kept')} of quota {d.get('quota')} from {d.get('seeds')} "
+            f"draws ({d.get('duplicates')} duplicates, {d.get('contaminated', 0)} eval items, {d.get('errors')} errors)"
+            + (f"; {d['error']}" if d.get("error") else "")
+        )
+    if event.kind == "probe" and "generator" in d:
+        easy = " [red]too easy: retired[/]" if d.get("too_easy") else ""
+        return f"generator {e(str(d.get('generator')))}: student accuracy {fmt(d.get('accuracy'))} on {d.get('n')} of its questions{easy}"
     if event.kind == "analysis" and isinstance(d.get("groups"), list):
         groups = [g for g in d["groups"] if isinstance(g, dict)]
         parts = [f"{g.get('name')} ({_ids(g.get('instance_ids') or [])}): {g.get('description', '')}" for g in groups]
         return e(f"{len(groups)} group(s): " + "; ".join(parts))
     return e("; ".join(f"{k}={fmt(v)}" for k, v in d.items() if k not in _SKIP))
+
+
+def _describe_generator(d: dict[str, Any]) -> str:
+    """A generator's validation verdict: accepted (with its measurements) or the rejection reason."""
+    stats = d.get("stats") if isinstance(d.get("stats"), dict) else {}
+    attempt = f" (repair {d.get('attempt')})" if d.get("attempt") else ""
+    name = escape(str(d.get("generator")))
+    if d.get("accepted"):
+        return (
+            f"[green]accepted[/] generator {name}{attempt}: {fmt(stats.get('distinct_share', 0))} distinct "
+            f"of {stats.get('seeds')} seeds, independent check {stats.get('agreed')}/{stats.get('checked')}"
+        )
+    sample = f" — {d.get('sample')}" if d.get("sample") else ""
+    return f"[red]{escape(str(d.get('reason')))}[/] generator {name}{attempt}: {escape(str(d.get('detail')) + sample)}"
 
 
 # --- filtering ----------------------------------------------------------------------------------

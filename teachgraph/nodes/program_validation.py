@@ -1,0 +1,225 @@
+"""Validating a generator program before any of its draws is used, stage by stage.
+
+Each stage rejects with its own reason (:class:`GeneratorRejection`), a detail line and the
+failing sample, which the writer shows the model for one bounded repair:
+
+1. it runs for K seeds without error or timeout and returns the required fields;
+2. determinism: the same seed gives the same item (twice in one process, and in two processes);
+3. diversity: a minimum share of distinct questions, and answers that are not all one value;
+4. every answer parses for the task (``answers_equal(a, a)``);
+5. the drawn questions pass dedup (against data accepted earlier) and decontamination;
+6. an independent check of the answer code: the teacher answers a few drawn questions with its
+   own solution programs (the direct writer's check), and the generator must agree on most.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from langgraph.runtime import Runtime
+from pydantic import Field, create_model
+
+from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
+from teachgraph.nodes.decontamination import question_key
+from teachgraph.nodes.llm import ask, messages
+from teachgraph.nodes.program_contract import CheckPrograms, Draw, derive_seed, harness, parse_output, run_in_sandbox
+from teachgraph.nodes.validation import eval_index
+from teachgraph.skills.generator import GeneratorStats
+
+
+class GeneratorRejection(StrEnum):
+    """Why a generator was not accepted (``ACCEPTED`` for the ones kept)."""
+
+    ACCEPTED = "accepted"
+    NO_SOURCE = "no_source"  # the model wrote nothing usable
+    CRASHED = "crashed"  # does not load, or raised for some seed
+    TIMED_OUT = "timed_out"  # did not finish the K validation draws in time
+    MISSING_FIELDS = "missing_fields"  # returned no dict with question and answer
+    NONDETERMINISTIC = "nondeterministic"  # the same seed gave different items
+    NOT_DIVERSE = "not_diverse"  # too few distinct questions
+    CONSTANT_ANSWER = "constant_answer"  # every answer is the same value
+    UNPARSABLE_ANSWER = "unparsable_answer"  # an answer the task cannot read
+    DUPLICATE = "duplicate"  # its questions repeat data accepted earlier
+    CONTAMINATED = "contaminated"  # its questions copy validation/test items
+    CHECK_DISAGREES = "check_disagrees"  # the teacher's own solutions disagree with its answers
+
+
+@dataclass
+class GeneratorVerdict:
+    """The outcome of :func:`validate_generator`."""
+
+    reason: GeneratorRejection
+    detail: str = ""
+    sample: str = ""
+    stats: GeneratorStats = field(default_factory=GeneratorStats)
+    usage: list[LLMUsage] = field(default_factory=list)
+    failures: list[NodeFailure] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.reason == GeneratorRejection.ACCEPTED
+
+
+CHECK_SYSTEM = "You solve math questions by writing short Python programs."
+CHECK_USER = """For each question, write a Python 3 program (standard library only) that computes its
+final answer and prints only that answer.
+{questions}
+Give exactly {n} programs, in the same order."""
+
+
+@functools.cache
+def check_schema(n: int) -> type[CheckPrograms]:
+    """``CheckPrograms`` whose JSON schema asks for exactly ``n`` programs (grammar-bound models)."""
+    return create_model(
+        "CheckPrograms",
+        __base__=CheckPrograms,
+        __doc__=CheckPrograms.__doc__,
+        programs=(list[str], Field(max_length=8, json_schema_extra={"minItems": n, "maxItems": n})),
+    )
+
+
+def _shown(d: Draw) -> str:
+    return f"seed {d.seed}: question {d.question[:200]!r}, answer {d.answer[:60]!r}"
+
+
+def _run_stage(source: str, seeds: list[int], ctx: TeacherContext) -> GeneratorVerdict | list[Draw]:
+    """Stages 1 and 2: the K draws, twice each in two processes."""
+    code = harness(source, seeds, repeat=2)
+    runs = run_in_sandbox([code, code], ctx.settings.validation, ctx.sandbox)
+    parsed = [parse_output(r, seeds) for r in runs]
+    for result, (found, error) in zip(runs, parsed, strict=True):
+        if error:
+            reason = GeneratorRejection.TIMED_OUT if "timed out" in error else GeneratorRejection.CRASHED
+            return GeneratorVerdict(reason, f"{error} (drawing {len(seeds)} seeds)", result.output[-300:])
+        missing = [s for s in seeds if s not in found]
+        if missing:
+            return GeneratorVerdict(GeneratorRejection.CRASHED, f"printed no draw for seed {missing[0]}")
+        for d in (found[s] for s in seeds):
+            if d.error.startswith("raised") or d.error.startswith("returned something"):
+                return GeneratorVerdict(GeneratorRejection.CRASHED, f"seed {d.seed}: {d.error}", f"seed {d.seed}")
+            if d.error:
+                return GeneratorVerdict(
+                    GeneratorRejection.MISSING_FIELDS, f"seed {d.seed}: {d.error}", f"seed {d.seed}"
+                )
+    first, second = parsed[0][0], parsed[1][0]
+    for s in seeds:
+        a, b = first[s], second[s]
+        if a.nondeterministic or b.nondeterministic or (a.question, a.answer) != (b.question, b.answer):
+            return GeneratorVerdict(
+                GeneratorRejection.NONDETERMINISTIC,
+                f"seed {s} gave different items on two draws (use only the rng argument for randomness)",
+                _shown(a),
+            )
+    return [first[s] for s in seeds]
+
+
+def _content_stage(draws: list[Draw], ctx: TeacherContext, known: set[str]) -> GeneratorVerdict | None:
+    """Stages 3 to 5: diversity, answers the task can read, dedup and decontamination."""
+    s, k = ctx.settings.programs, len(draws)
+    keys = [question_key(d.question) for d in draws]
+    distinct = len(set(keys)) / k
+    answers = {d.answer for d in draws}
+    stats = GeneratorStats(seeds=k, distinct_share=round(distinct, 4), distinct_answers=len(answers))
+    if distinct < s.min_distinct_share:
+        return GeneratorVerdict(
+            GeneratorRejection.NOT_DIVERSE,
+            f"only {len(set(keys))} distinct questions in {k} draws (need {s.min_distinct_share:.0%})",
+            _shown(draws[0]),
+            stats,
+        )
+    if len(answers) == 1:
+        return GeneratorVerdict(
+            GeneratorRejection.CONSTANT_ANSWER, f"all {k} answers are {draws[0].answer!r}", _shown(draws[0]), stats
+        )
+    for d in draws:
+        if not ctx.task.answers_equal(d.answer, d.answer):
+            return GeneratorVerdict(
+                GeneratorRejection.UNPARSABLE_ANSWER,
+                f"answer {d.answer[:40]!r} is not a valid final answer for this task (a bare number or fraction)",
+                _shown(d),
+                stats,
+            )
+    index = eval_index(ctx)
+    contaminated = [(d, hit) for d in draws if (hit := index.match(d.question)) is not None]
+    duplicates = [d for d, key in zip(draws, keys, strict=True) if key in known]
+    stats.flagged = len(contaminated) + len(duplicates)
+    if stats.flagged / k > s.max_flagged_share:
+        if contaminated:
+            d, hit = contaminated[0]
+            return GeneratorVerdict(
+                GeneratorRejection.CONTAMINATED,
+                f"{len(contaminated)} of {k} questions copy eval items (e.g. {hit[0]}, {hit[1]:.0%} of its n-grams)",
+                _shown(d),
+                stats,
+            )
+        return GeneratorVerdict(
+            GeneratorRejection.DUPLICATE,
+            f"{len(duplicates)} of {k} questions repeat data accepted earlier",
+            _shown(duplicates[0]),
+            stats,
+        )
+    return GeneratorVerdict(GeneratorRejection.ACCEPTED, stats=stats)
+
+
+def independent_check(
+    runtime: Runtime[TeacherContext], draws: list[Draw], *, node: str, iteration: int, skill: str
+) -> GeneratorVerdict:
+    """Stage 6: the teacher's own solution programs for a few draws must agree with the generator."""
+    ctx = runtime.context
+    s = ctx.settings.programs
+    picked = list({question_key(d.question): d for d in draws}.values())[: s.check_sample]
+    questions = "\n".join(f"{i}. {' '.join(d.question.split())[:400]}" for i, d in enumerate(picked, 1))
+    prompt = messages(CHECK_SYSTEM, CHECK_USER.format(questions=questions, n=len(picked)))
+    answer = ask(
+        runtime, node, check_schema(len(picked)), prompt, iteration=iteration, skill=skill, purpose="independent check"
+    )
+    verdict = GeneratorVerdict(GeneratorRejection.ACCEPTED, usage=[answer.usage])
+    programs = answer.value.programs if answer.value is not None else []
+    if answer.failure is not None:
+        verdict.failures.append(answer.failure)
+    results = run_in_sandbox(programs[: len(picked)], ctx.settings.validation, ctx.sandbox) if programs else []
+    agreed, disagreement = 0, ""
+    for d, result in zip(picked, results, strict=False):
+        if result.ok and result.result and ctx.task.answers_equal(result.result, d.answer):
+            agreed += 1
+        elif not disagreement:
+            got = result.result[:60] if result.ok else f"(its program failed: {result.error[:80]})"
+            disagreement = f"{_shown(d)}; an independent solution gives {got}"
+    verdict.stats = GeneratorStats(checked=len(picked), agreed=agreed)
+    needed = max(1, -(-int(s.check_agreement * 1000) * len(picked) // 1000))  # ceil without float error
+    if agreed < needed:
+        verdict.reason = GeneratorRejection.CHECK_DISAGREES
+        verdict.detail = f"the teacher's own solutions agree on {agreed} of {len(picked)} questions (need {needed})"
+        verdict.sample = disagreement
+    return verdict
+
+
+def validate_generator(
+    runtime: Runtime[TeacherContext],
+    source: str,
+    *,
+    node: str,
+    iteration: int,
+    skill: str,
+    known: set[str],
+    tag: str,
+) -> GeneratorVerdict:
+    """Run every stage on ``source``; the first failing stage is the verdict."""
+    ctx = runtime.context
+    if "def generate" not in source:
+        return GeneratorVerdict(GeneratorRejection.NO_SOURCE, "the reply defines no function generate(rng)")
+    k = ctx.settings.programs.validation_seeds
+    seeds = [derive_seed(ctx.settings.seed, skill, tag, iteration, "validate", i) for i in range(k)]
+    drawn = _run_stage(source, seeds, ctx)
+    if isinstance(drawn, GeneratorVerdict):
+        drawn.stats.seeds = k
+        return drawn
+    content = _content_stage(drawn, ctx, known)
+    if content is not None and not content.accepted:
+        return content
+    stats = content.stats if content is not None else GeneratorStats(seeds=k)
+    check = independent_check(runtime, drawn, node=node, iteration=iteration, skill=skill)
+    check.stats = stats.model_copy(update={"checked": check.stats.checked, "agreed": check.stats.agreed})
+    return check

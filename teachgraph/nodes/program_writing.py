@@ -1,0 +1,298 @@
+"""data_writing, program engine: one generator program per (sub)skill, then many draws from it.
+
+For a (sub)skill with a quota the node either re-draws from the generators stored on its forest
+node (exploit: new seeds, no LLM call) or asks the writer model for a generator (a skill without
+one: new subskills, first iterations, retired generators), validates it stage by stage
+(:mod:`.program_validation`), repairs it once with the error and a failing sample, and fills the
+quota by drawing with fresh seeds: one LLM call yields as many examples as the quota asks.
+Only distinct questions count toward the quota: duplicates, and draws that happen to be eval
+items, are replaced by further draws (and counted in the ``drawn`` trace event).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from teachgraph.domain import Provenance, TrainingExample
+from teachgraph.graphs.state import GeneratorUpdate, LLMUsage, NodeFailure, TeacherContext, WritingJob
+from teachgraph.nodes.decontamination import question_key
+from teachgraph.nodes.error_analysis import format_failure
+from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.nodes.policies import split_budget
+from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw
+from teachgraph.nodes.program_validation import GeneratorVerdict, validate_generator
+from teachgraph.nodes.validation import eval_index
+from teachgraph.skills.generator import GeneratorRecord, source_hash
+
+NODE = "data_writing"
+MAX_DRAW_ROUNDS = 4
+
+SYSTEM = (
+    "You write Python programs that generate practice questions for a student model. "
+    "The program computes each question's exact answer."
+)
+USER = """Write a Python function generate(rng) for the skill: {skill}{description}
+{errors}{style}{solved}
+generate(rng) receives a random.Random. Use only rng for randomness and only the standard library.
+It returns {{"question": str, "answer": str{rationale_field}}}: a new question each call, in the
+task's format, with the final answer computed by the code{rationale_text}.
+Put the whole source in "source"."""
+REPAIR = """
+
+Your previous generator:
+{source}
+It failed validation ({reason}): {detail}
+{sample}
+Write a corrected generator."""
+
+
+def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]) -> str:
+    errors = ""
+    if job.errors:
+        errors = (
+            "\nThe student got these wrong ([id] question | student's answer | correct answer):\n"
+            + "\n".join(format_failure(e, f"e{n}") for n, e in enumerate(job.errors, 1))
+            + "\n"
+        )
+    style = ""
+    if job.style_examples:
+        style = "\nThe task's format:\n" + "\n".join(
+            f"- {' '.join(i.prompt.split())[:300]} -> {i.answer}" for i in job.style_examples
+        )
+    solved = ""
+    if retired:
+        solved = "\nThe student already solves the questions of an earlier generator; make them harder."
+    rationale = ctx.settings.target_style == "rationale"
+    return USER.format(
+        skill=" / ".join(job.skill_path),
+        description=f" — {job.description}" if job.description else "",
+        errors=errors,
+        style=style,
+        solved=solved,
+        rationale_field=', "rationale": str' if rationale else "",
+        rationale_text=" and a one-sentence worked rationale" if rationale else "",
+    )
+
+
+def _trace_verdict(
+    runtime: Runtime[TeacherContext], job: WritingJob, record: GeneratorRecord, attempt: int, sample: str
+) -> None:
+    trace(
+        runtime,
+        "generator",
+        node=NODE,
+        iteration=job.iteration,
+        skill="/".join(job.skill_path),
+        generator=record.hash,
+        accepted=record.status == "active",
+        reason=record.reason,
+        detail=record.detail,
+        attempt=attempt,
+        stats=record.stats.model_dump(),
+        sample=sample[:300],
+        source=record.source[:2000],
+    )
+
+
+def author_generator(
+    runtime: Runtime[TeacherContext], job: WritingJob, known: set[str], index: int
+) -> tuple[list[GeneratorRecord], list[LLMUsage], list[NodeFailure]]:
+    """Ask for a generator, validate it, repair it up to ``repair_attempts`` times.
+
+    Returns every version written (the rejected ones too, each with its reason) in order; the
+    last one is ``active`` when validation accepted it.
+    """
+    ctx = runtime.context
+    skill = "/".join(job.skill_path)
+    retired = [g for g in job.generators if g.status == "too_easy"]
+    base = _prompt(job, ctx, retired)
+    if index:  # several generators per skill: ask for a different kind of question each time
+        base += f"\nThis is generator {index + 1} for this skill: ask a different kind of question than the others."
+    records: list[GeneratorRecord] = []
+    usage: list[LLMUsage] = []
+    failures: list[NodeFailure] = []
+    user = base
+    for attempt in range(ctx.settings.programs.repair_attempts + 1):
+        purpose = "write generator" if attempt == 0 else "repair generator"
+        answer = ask(
+            runtime, NODE, GeneratorReply, messages(SYSTEM, user), iteration=job.iteration, skill=skill, purpose=purpose
+        )
+        usage.append(answer.usage)
+        if answer.value is None:
+            failures.append(answer.failure)  # type: ignore[arg-type]
+            return records, usage, failures  # the model could not answer: a repair would not help
+        source = answer.value.source.strip()
+        digest = source_hash(source)
+        verdict: GeneratorVerdict = validate_generator(
+            runtime, source, node=NODE, iteration=job.iteration, skill=skill, known=known, tag=digest
+        )
+        usage.extend(verdict.usage)
+        failures.extend(verdict.failures)
+        record = GeneratorRecord(
+            hash=digest,
+            source=source,
+            author_model=answer.model,
+            iteration=job.iteration,
+            status="active" if verdict.accepted else "rejected",
+            reason=verdict.reason.value,
+            detail=verdict.detail,
+            stats=verdict.stats.model_copy(update={"repaired": attempt > 0}),
+        )
+        records.append(record)
+        _trace_verdict(runtime, job, record, attempt, verdict.sample)
+        if verdict.accepted:
+            break
+        user = base + REPAIR.format(
+            source=source[:2000], reason=verdict.reason.value, detail=verdict.detail, sample=verdict.sample
+        )
+    return records, usage, failures
+
+
+def draw_distinct(
+    runtime: Runtime[TeacherContext], job: WritingJob, record: GeneratorRecord, quota: int, seen: set[str]
+) -> tuple[list[Draw], dict[str, int]]:
+    """Draw until ``quota`` new distinct questions (or the round limit); ``seen`` is extended."""
+    ctx = runtime.context
+    skill = "/".join(job.skill_path)
+    taken: list[Draw] = []
+    # seeds: draws used (kept, duplicates and errors up to the last kept one); surplus: drawn in
+    # the last batch but not needed. Only the first count toward the generator's draws.
+    counts = {"seeds": 0, "duplicates": 0, "contaminated": 0, "errors": 0, "surplus": 0}
+    index = eval_index(ctx)
+    computed, error = 0, ""
+    for _ in range(MAX_DRAW_ROUNDS):
+        need = quota - len(taken)
+        if need <= 0:
+            break
+        batch = math.ceil(need * 1.2) + 2
+        seeds = [
+            derive_seed(ctx.settings.seed, skill, record.hash, job.iteration, "draw", i)
+            for i in range(computed, computed + batch)
+        ]
+        computed += batch
+        result = draw(
+            record.source,
+            seeds,
+            ctx.settings.validation,
+            chunk=ctx.settings.programs.draws_per_process,
+            sandbox=ctx.sandbox,
+        )
+        for d in result.draws:
+            if len(taken) >= quota:
+                counts["surplus"] += 1
+                continue
+            counts["seeds"] += 1
+            key = question_key(d.question) if d.ok else ""
+            if not d.ok:
+                counts["errors"] += 1
+            elif key in seen:
+                counts["duplicates"] += 1
+            elif index.match(d.question) is not None:
+                counts["contaminated"] += 1  # an eval item (small number ranges meet them): draw another
+            else:
+                seen.add(key)
+                taken.append(d)
+        if result.error:
+            error = result.error
+            counts["errors"] += batch - len(result.draws)
+            counts["seeds"] += batch - len(result.draws)
+            break
+    trace(
+        runtime,
+        "drawn",
+        node=NODE,
+        iteration=job.iteration,
+        skill=skill,
+        generator=record.hash,
+        quota=quota,
+        kept=len(taken),
+        **counts,
+        error=error,
+        first_seed=taken[0].seed if taken else None,
+    )
+    return taken, counts
+
+
+def _example(ctx: TeacherContext, job: WritingJob, record: GeneratorRecord, d: Draw) -> TrainingExample:
+    skill = "/".join(job.skill_path)
+    rationale = d.rationale if ctx.settings.target_style == "rationale" and d.rationale else None
+    return TrainingExample(
+        # Deterministic id: a resumed run that re-draws this step produces the same ids.
+        id="ex-" + hashlib.sha256(f"{job.iteration}|{skill}|{record.hash}|{d.seed}".encode()).hexdigest()[:16],
+        input=d.question,
+        target=ctx.task.format_target(d.answer, rationale),
+        answer=d.answer,
+        skill_path=job.skill_path,
+        provenance=Provenance(
+            node=NODE,
+            model=record.author_model,
+            iteration=job.iteration,
+            skill=skill,
+            source_errors=[e.instance.id for e in job.errors],
+            action=job.action,
+            generator=record.hash,
+            seed=d.seed,
+        ),
+    )
+
+
+def program_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dict[str, Any]:
+    """Fill ``job.quota`` from the skill's generators, writing (and validating) one when it has none."""
+    ctx = runtime.context
+    job: WritingJob = state["job"]
+    skill = "/".join(job.skill_path)
+    known = set(state.get("known_questions", []))
+    usage: list[LLMUsage] = []
+    failures: list[NodeFailure] = []
+    updates: list[GeneratorRecord] = []
+    active = [g for g in job.generators if g.status == "active"]
+    if not active:
+        for index in range(ctx.settings.programs.generators_per_skill):
+            records, used, failed = author_generator(runtime, job, known, index)
+            usage += used
+            failures += failed
+            updates += records
+            active += [r for r in records if r.status == "active"]
+    examples: list[TrainingExample] = []
+    seen = set(known)
+    shares = split_budget({g.hash: 1.0 for g in active}, job.quota) if active else {}
+    drawn: dict[str, GeneratorRecord] = {}
+    for record in active:
+        taken, counts = draw_distinct(runtime, job, record, shares[record.hash], seen)
+        examples += [_example(ctx, job, record, d) for d in taken]
+        drawn[record.hash] = record.model_copy(update={"draws": record.draws + counts["seeds"]})
+    updates = [drawn.pop(r.hash, r) for r in updates] + list(drawn.values())
+    shortfall = max(job.quota - len(examples), 0)
+    if shortfall:
+        why = "no valid generator" if not active else "generators ran out of distinct questions"
+        failures.append(
+            NodeFailure(
+                node=NODE,
+                iteration=job.iteration,
+                skill=skill,
+                error=f"under-filled: {shortfall} of {job.quota} ({why})",
+            )
+        )
+    trace(
+        runtime,
+        "written",
+        node=NODE,
+        iteration=job.iteration,
+        skill=skill,
+        quota=job.quota,
+        written=len(examples),
+        shortfall=shortfall,
+        engine="programs",
+        generators=[g.hash for g in active],
+        llm_calls=len(usage),
+    )
+    return {
+        "written": examples,
+        "failures": failures,
+        "usage": usage,
+        "generator_updates": [GeneratorUpdate(skill=skill, record=r) for r in updates],
+    }

@@ -1,0 +1,257 @@
+"""The program data engine with scripted teachers: generators written, validated stage by stage,
+repaired, stored on the forest, re-drawn without LLM calls, and probed (issue: data engine)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+from langchain_core.messages import BaseMessage
+
+from teachgraph.domain import RejectionReason
+from teachgraph.graphs import teacher as builders
+from teachgraph.graphs.state import SkillAction
+from teachgraph.providers import ScriptedChatModel
+from teachgraph.skills import SkillForest
+from teachgraph.testing import check_responder, generator_source, scripted_router
+from tests.graphs.conftest import run_teacher
+
+PROGRAMS = {"engine": "programs", "programs": {"validation_seeds": 8}, "validation": {"program_timeout_s": 3}}
+
+
+def only_first_root(quota: int):
+    """Exploit the first root skill with ``quota``; pause the others."""
+
+    def policy(forest, **_):
+        return [
+            SkillAction(skill=r, kind="exploit", reason="test", quotas={r: quota if i == 0 else 0})
+            for i, r in enumerate(forest.roots())
+        ]
+
+    return policy
+
+
+def writer(*sources: str) -> ScriptedChatModel:
+    """A writer whose n-th generator reply (first try, then repairs) is ``sources[n]`` (the last repeats);
+    independent checks are answered correctly."""
+
+    def respond(messages: list[BaseMessage]) -> str:
+        text = "\n".join(str(m.content) for m in messages)
+        if "For each question, write a Python 3 program" in text:
+            return check_responder(messages)
+        attempt = text.count("Your previous generator:")
+        return json.dumps({"source": sources[min(attempt, len(sources) - 1)]})
+
+    return ScriptedChatModel(responses=[respond], mode="cycle", script_name="program-writer")
+
+
+def step(task, evaluated, model: ScriptedChatModel, events: list, quota: int = 6, **settings: Any) -> dict[str, Any]:
+    return run_teacher(
+        builders.skill_tree(policy=only_first_root(quota), engine="programs"),
+        task,
+        evaluated,
+        router=scripted_router(data_writing=model),
+        events=events,
+        **(PROGRAMS | settings),
+    )
+
+
+def verdicts(events: list[dict]) -> list[dict]:
+    return [e["data"] for e in events if e["kind"] == "generator"]
+
+
+GOOD = generator_source("a skill")
+CONSTANT = "def generate(rng):\n    return {'question': 'What is 2 + 3?', 'answer': '5'}\n"
+NONDETERMINISTIC = (
+    "import random\n"
+    "def generate(rng):\n"
+    "    a, b = random.SystemRandom().randint(100, 999), random.randint(100, 999)\n"
+    "    return {'question': f'What is {a} + {b}?', 'answer': str(a + b)}\n"
+)
+CRASHING = (
+    "def generate(rng):\n    a = rng.randint(1, 9)\n    return {'question': f'What is {a}/0?', 'answer': str(a / 0)}\n"
+)
+HANGING = "def generate(rng):\n    while True:\n        pass\n"
+CONSTANT_ANSWER = (
+    "def generate(rng):\n    a = rng.randint(1, 10**6)\n    return {'question': f'What is {a} - {a}?', 'answer': '0'}\n"
+)
+MISSING_FIELDS = "def generate(rng):\n    return {'text': str(rng.random())}\n"
+
+
+def copying(task) -> str:
+    """Copies validation items, with a cosmetic suffix so its questions still look distinct."""
+    items = [(i.prompt, i.answer) for i in task.instances("validation")]
+    return (
+        f"ITEMS = {items!r}\n"
+        "def generate(rng):\n"
+        "    q, a = rng.choice(ITEMS)\n"
+        "    return {'question': q + f' (variant {rng.randint(1, 10**6)})', 'answer': a}\n"
+    )
+
+
+def test_one_llm_call_fills_a_quota_with_provenance(task, evaluated):
+    events: list[dict] = []
+    out = step(task, evaluated, writer(GOOD), events, quota=30)
+    examples = out["examples"]
+    assert len(examples) == 30 and all(ex.accepted for ex in examples)
+    forest = SkillForest.from_data(out["forest"])
+    root = forest.roots()[0]
+    [record] = forest.node(root).generators
+    assert record.status == "active" and record.draws == 30 and record.accepted == 30
+    assert record.stats.checked == 3 and record.stats.agreed == 3 and record.stats.seeds == 8
+    assert {ex.provenance.generator for ex in examples} == {record.hash}
+    assert len({ex.provenance.seed for ex in examples}) == 30
+    assert all(ex.provenance.node == "data_writing" and ex.solution_program is None for ex in examples)
+    purposes = Counter(e["data"]["purpose"] for e in events if e["kind"] == "llm_call" and e["node"] == "data_writing")
+    assert purposes == {"write generator": 1, "independent check": 1}
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        (generator_source("a skill", offset=1), "check_disagrees"),
+        (CONSTANT, "not_diverse"),
+        (NONDETERMINISTIC, "nondeterministic"),
+        (CRASHING, "crashed"),
+        (HANGING, "timed_out"),
+        (CONSTANT_ANSWER, "constant_answer"),
+        (MISSING_FIELDS, "missing_fields"),
+        ("print('no function here')", "no_source"),
+        ("copying", "contaminated"),
+    ],
+)
+def test_bad_generators_are_rejected_with_their_own_reason(task, evaluated, source, reason):
+    source = copying(task) if source == "copying" else source
+    events: list[dict] = []
+    out = step(task, evaluated, writer(source), events)
+    found = verdicts(events)
+    assert [v["reason"] for v in found] == [reason, reason]  # the first version and its one repair
+    assert [v["attempt"] for v in found] == [0, 1] and not any(v["accepted"] for v in found)
+    assert all(v["detail"] for v in found)
+    assert out["examples"] == []
+    forest = SkillForest.from_data(out["forest"])
+    [record] = forest.node(forest.roots()[0]).generators  # the same source twice is one record
+    assert record.status == "rejected" and record.reason == reason and record.draws == 0
+    assert any("under-filled" in f.error and "no valid generator" in f.error for f in out["failures"])
+
+
+def test_code_using_the_global_random_module_is_seeded_like_rng(task, evaluated):
+    source = (
+        "def generate(rng):\n"  # no import: the harness provides random, seeded per draw
+        "    a, b = random.randint(100, 9999), random.randint(10, 99)\n"
+        "    return {'question': f'What is {a} + {b}?', 'answer': str(a + b)}\n"
+    )
+    events: list[dict] = []
+    out = step(task, evaluated, writer(source), events)
+    assert [v["reason"] for v in verdicts(events)] == ["accepted"]
+    assert len(out["examples"]) == 6 and all(ex.accepted for ex in out["examples"])
+
+
+def test_off_by_one_is_caught_by_the_independent_check(task, evaluated):
+    events: list[dict] = []
+    step(task, evaluated, writer(generator_source("a skill", offset=1)), events)
+    first = verdicts(events)[0]
+    assert first["stats"]["checked"] == 3 and first["stats"]["agreed"] == 0
+    assert "independent solution gives" in first["sample"]
+
+
+def test_a_failing_generator_is_repaired_once_then_accepted(task, evaluated):
+    events: list[dict] = []
+    model = writer(CRASHING, GOOD)
+    out = step(task, evaluated, model, events)
+    found = verdicts(events)
+    assert [(v["reason"], v["attempt"]) for v in found] == [("crashed", 0), ("accepted", 1)]
+    repair_prompts = [c for c in model.calls if "Your previous generator:" in str(c[-1].content)]
+    assert len(repair_prompts) == 1
+    assert "ZeroDivisionError" in str(repair_prompts[0][-1].content)  # the error went back to the model
+    assert len(out["examples"]) == 6 and all(ex.accepted for ex in out["examples"])
+    forest = SkillForest.from_data(out["forest"])
+    records = forest.node(forest.roots()[0]).generators
+    assert [r.status for r in records] == ["rejected", "active"]
+    assert records[1].stats.repaired and records[1].draws == 6
+
+
+def test_exploit_redraws_stored_generators_without_llm_calls(task, evaluated):
+    def explore(forest, **_):
+        return [SkillAction(skill=r, kind="explore", reason="t", num_new=2, new_quota=5) for r in forest.roots()]
+
+    first = run_teacher(builders.skill_tree(policy=explore, engine="programs"), task, evaluated, **PROGRAMS)
+    forest = SkillForest.from_data(first["forest"])
+    leaves = [leaf for leaf in forest.leaves() if forest.node(leaf).active_generators()]
+    assert len(leaves) == 4
+
+    def exploit(forest, **_):
+        return [
+            SkillAction(skill=r, kind="exploit", reason="t", quotas=dict.fromkeys(forest.children(r), 7))
+            for r in forest.roots()
+        ]
+
+    events: list[dict] = []
+    second = run_teacher(
+        builders.skill_tree(policy=exploit, engine="programs"),
+        task,
+        evaluated,
+        forest=first["forest"],
+        iteration=1,
+        events=events,
+        **PROGRAMS,
+    )
+    calls = [e for e in events if e["kind"] == "llm_call" and e["skill"] in leaves]
+    assert calls == []
+    assert not any(e["kind"] == "generator" for e in events)
+    written = {e["skill"]: e["data"] for e in events if e["kind"] == "written"}
+    assert all(written[leaf]["llm_calls"] == 0 and written[leaf]["written"] == 7 for leaf in leaves)
+    after = SkillForest.from_data(second["forest"])
+    old_seeds = {ex.provenance.seed for ex in first["examples"]}
+    for leaf in leaves:
+        [record] = after.node(leaf).generators
+        assert record.hash == forest.node(leaf).generators[0].hash and record.draws == 5 + 7
+        drawn = [ex for ex in second["examples"] if ex.skill == leaf]
+        assert len(drawn) == 7 and all(ex.accepted and ex.provenance.generator == record.hash for ex in drawn)
+        assert not {ex.provenance.seed for ex in drawn} & old_seeds  # fresh seeds
+
+
+class OracleStudent:
+    """Answers every question it is asked correctly, when the answer is the sum of its first two numbers."""
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+        self.adapters: list[Any] = []
+
+    def load_adapter(self, adapter_dir: Any) -> None:
+        self.adapters.append(adapter_dir)
+
+    def predict(self, prompts: list[str]) -> list[str]:
+        import re
+
+        self.prompts += prompts
+        sums = [sum(int(n) for n in re.findall(r"\d+", p)[:2]) for p in prompts]
+        return [f"Answer: {s}" for s in sums]
+
+
+def test_probe_records_accuracy_on_generated_data_and_retires_solved_generators(task, evaluated):
+    from teachgraph.config import TeacherSettings
+    from teachgraph.graphs.state import TeacherContext
+
+    student = OracleStudent()
+    settings = TeacherSettings(
+        examples_per_iteration=8,
+        **(PROGRAMS | {"programs": {"validation_seeds": 8, "probe_sample": 3, "skip_if_solved": 0.9}}),
+    )
+    ctx = TeacherContext(
+        task=task, models=scripted_router(data_writing=writer(GOOD)), settings=settings, student=student
+    )
+    app = builders.skill_tree(policy=only_first_root(6), engine="programs").compile()
+    out = app.invoke(
+        {"iteration": 0, "evaluated": evaluated, "forest": {}, "known_questions": [], "adapter": None}, context=ctx
+    )
+    assert len(student.prompts) == 3 and student.adapters == [None]
+    forest = SkillForest.from_data(out["forest"])
+    root = forest.roots()[0]
+    assert forest.latest_accuracy(root, "generated") == 1.0
+    [record] = forest.node(root).generators
+    assert record.status == "too_easy" and record.probe_accuracy == 1.0
+    assert Counter(ex.verdict.reason for ex in out["examples"]) == {RejectionReason.TOO_EASY: 6}
+    assert forest.node(root).generated_last == 0 and forest.node(root).rejected_total == 6
