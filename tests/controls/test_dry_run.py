@@ -16,12 +16,13 @@ def test_dry_run_prints_models_and_estimates_and_creates_nothing(tmp_path: Path)
     config = smoke_config(
         tmp_path, "priced", teacher={"models": {"default": "scripted:x.yaml", "data_writing": "openai:gpt-4o-mini"}}
     )
+    (tmp_path / "x.yaml").write_text("{}\n")  # named by the config, never read by a dry run
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
     result = cli("run", str(config), "--out", str(out), "--dry-run", "--iterations", "3", env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     text = " ".join(result.stdout.split())
     assert "3 teacher step(s)" in text and "nothing is started" in text
-    assert "openai:gpt-4o-mini" in text and "scripted:x.yaml" in text
+    assert "openai:gpt-4o-mini" in text and "x.yaml" in text
     assert "expected teacher LLM use" in text and "assumptions:" in text
     assert not out.exists()
 

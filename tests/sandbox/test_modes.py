@@ -20,7 +20,7 @@ def no_isolation(monkeypatch):
 
 
 def smoke_config(**overrides):
-    return parse_config({**yaml.safe_load(SMOKE.read_text()), **overrides}, source="smoke")
+    return parse_config({**yaml.safe_load(SMOKE.read_text()), **overrides}, source="smoke", base_dir=SMOKE.parent)
 
 
 def test_isolated_mode_refuses_to_run_without_isolation(no_isolation):
