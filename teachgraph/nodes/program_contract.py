@@ -19,7 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from teachgraph.config import ValidationSettings
 from teachgraph.nodes.sandbox import ProgramResult, run_programs
@@ -58,6 +58,61 @@ for _s in _SEEDS:
 """
 
 
+def escape_raw_newlines(code: str) -> str:
+    """``code`` with raw newlines inside one-line string literals written as ``\\n`` again.
+
+    Small models writing code inside a JSON string often emit ``"\\n"`` where the code needs
+    ``"\\\\n"``, so after JSON decoding a one-line literal such as ``f"{a}\\n"`` spans two lines
+    and the program does not compile ("unterminated string literal"). A raw newline can never
+    stand inside a one-line literal of valid Python, so escaping it restores the program the
+    model meant. Only applied when the code does not compile as it is and does once repaired.
+    """
+    try:
+        compile(code, "<generator>", "exec")
+        return code
+    except SyntaxError:
+        pass
+    out: list[str] = []
+    quote, triple, i = "", False, 0
+    while i < len(code):
+        ch = code[i]
+        if not quote:
+            if ch == "#":  # a comment runs to the end of the line; quotes in it open nothing
+                end = code.find("\n", i)
+                end = len(code) if end < 0 else end
+                out.append(code[i:end])
+                i = end
+                continue
+            if ch in "'\"":
+                triple = code[i : i + 3] == ch * 3
+                quote = ch
+                out.append(ch * 3 if triple else ch)
+                i += 3 if triple else 1
+                continue
+        elif ch == "\\":  # an escape (or a continuation): keep it and the character after it
+            out.append(code[i : i + 2])
+            i += 2
+            continue
+        elif triple and code[i : i + 3] == quote * 3:
+            out.append(quote * 3)
+            quote, i = "", i + 3
+            continue
+        elif not triple and ch == quote:
+            quote = ""
+        elif not triple and ch == "\n":
+            out.append("\\n")
+            i += 1
+            continue
+        out.append(ch)
+        i += 1
+    repaired = "".join(out)
+    try:
+        compile(repaired, "<generator>", "exec")
+    except SyntaxError:
+        return code  # not this problem: the sandbox reports the real error
+    return repaired
+
+
 class GeneratorReply(BaseModel):
     """The writer model's reply: one generator program."""
 
@@ -66,11 +121,21 @@ class GeneratorReply(BaseModel):
         description="Python source defining generate(rng) that returns a dict with question and answer.",
     )
 
+    @field_validator("source")
+    @classmethod
+    def _compilable(cls, source: str) -> str:
+        return escape_raw_newlines(source)
+
 
 class CheckPrograms(BaseModel):
     """The teacher's own solution programs for a few drawn questions (the independent check)."""
 
     programs: list[str] = Field(max_length=8, description="One Python program per question, printing its answer.")
+
+    @field_validator("programs")
+    @classmethod
+    def _compilable(cls, programs: list[str]) -> list[str]:
+        return [escape_raw_newlines(p) for p in programs]
 
 
 @dataclass

@@ -255,3 +255,17 @@ def test_probe_records_accuracy_on_generated_data_and_retires_solved_generators(
     assert record.status == "too_easy" and record.probe_accuracy == 1.0
     assert Counter(ex.verdict.reason for ex in out["examples"]) == {RejectionReason.TOO_EASY: 6}
     assert forest.node(root).generated_last == 0 and forest.node(root).rejected_total == 6
+
+
+def test_raw_newlines_in_string_literals_are_escaped_again():
+    # What a small model's JSON-encoded source often decodes to: "\n" meant inside an f-string.
+    from teachgraph.nodes.program_contract import GeneratorReply, escape_raw_newlines
+
+    broken = 'def generate(rng):\n    a = rng.randint(1, 9)\n    return {"question": f"{a} + 1 =\n", "answer": a + 1}\n'
+    reply = GeneratorReply(source=broken)
+    namespace: dict = {}
+    exec(compile(reply.source, "<generator>", "exec"), namespace)
+    assert namespace["generate"](__import__("random").Random(0))["question"].endswith("=\n")
+    valid = 'x = "a\\nb"  # "quoted" in a comment\ns = """one\ntwo"""\n'
+    assert escape_raw_newlines(valid) == valid  # valid code is never changed
+    assert escape_raw_newlines("def f(:\n") == "def f(:\n"  # other errors are left for the sandbox to report
