@@ -109,6 +109,7 @@ def run(
     import warnings
 
     from teachgraph.progress import Progress
+    from teachgraph.providers.faults import ProviderStop
     from teachgraph.review_console import ConsoleReviewer, file_reviewer
     from teachgraph.runner import resume_run, start_run
     from teachgraph.tracing.failures import read_health
@@ -140,16 +141,24 @@ def run(
     reviewer = file_reviewer(review_file) if review_file else ConsoleReviewer(console, sys.stdin)
     progress = Progress(console, quiet=quiet)
     _stop_at_once_on_ctrl_c(resume or out)
-    if resume is not None:
-        if config is not None:
-            raise TeachgraphError("give either CONFIG (a new run) or --resume DIR, not both")
-        console.print(f"resuming [bold]{resume}[/]")
-        metrics = resume_run(resume, on_event=progress, loop=loop, reviewer=reviewer)
-        out = resume
-    else:
-        if config is None or out is None:
-            raise TeachgraphError("usage: teachgraph run CONFIG --out DIR   (or: teachgraph run --resume DIR)")
-        metrics = start_run(config, out, preset=preset, on_event=progress, loop=loop, reviewer=reviewer)
+    if resume is not None and config is not None:
+        raise TeachgraphError("give either CONFIG (a new run) or --resume DIR, not both")
+    if resume is None and (config is None or out is None):
+        raise TeachgraphError("usage: teachgraph run CONFIG --out DIR   (or: teachgraph run --resume DIR)")
+    try:
+        if resume is not None:
+            console.print(f"resuming [bold]{resume}[/]")
+            metrics = resume_run(resume, on_event=progress, loop=loop, reviewer=reviewer)
+            out = resume
+        else:
+            metrics = start_run(config, out, preset=preset, on_event=progress, loop=loop, reviewer=reviewer)
+    except ProviderStop:
+        # Stopped by a dead provider or a refused key: what failed, at a glance, on stdout; the
+        # one line naming the node, model and way out follows on stderr.
+        run_dir = resume or out
+        if run_dir is not None and (Path(run_dir) / "trace.jsonl").is_file():
+            progress.failures(read_health(run_dir), run_dir)
+        raise
     progress.summary(metrics, out)
     health = read_health(out)
     progress.failures(health, out)

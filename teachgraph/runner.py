@@ -224,7 +224,7 @@ def run_episode(
         if not run_dir.has_checkpoint():
             if not resume:
                 run_dir.discard_unstarted(remove_root=created)  # nothing ran: leave nothing behind
-        elif isinstance(err, TeachgraphError):
+        elif isinstance(err, TeachgraphError) and not isinstance(err, RunDirError):
             _report_anyway(run_dir)  # a run stopped by an error: its report says what failed
         raise
 
@@ -232,8 +232,8 @@ def run_episode(
 def _report_anyway(run_dir: RunDir) -> None:
     try:
         write_report(run_dir.root)
-    except Exception:  # the error that stopped the run is what the user must see, not this one
-        logging.getLogger(__name__).warning("could not write the report of %s", run_dir.root, exc_info=True)
+    except Exception as exc:  # the error that stopped the run is what the user must see, not this one
+        logging.getLogger(__name__).debug("could not write the report of %s: %s", run_dir.root, exc, exc_info=True)
 
 
 def _run(

@@ -241,6 +241,8 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
             )
         elif not example.answer:
             example.verdict = Verdict(accepted=False, reason=RejectionReason.MALFORMED, detail="no answer")
+        elif not example.input:
+            example.verdict = Verdict(accepted=False, reason=RejectionReason.MALFORMED, detail="no question")
         examples.append(example)
     shortfall = max(job.quota - distinct, 0)
     if shortfall:

@@ -403,7 +403,7 @@ def structured_call(
         # result is rejected by OpenAI-style APIs) and what was wrong with it.
         conversation = [
             *conversation,
-            AIMessage(content=outcome.raw if outcome.raw.strip() else "(empty reply)"),
+            AIMessage(content=raw if raw.strip() else "(empty reply)"),  # redacted: it is traced too
             _repair_message(error, method, truncated),
         ]
     return result(None)

@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from teachgraph.redaction import redact
+
 TRANSCRIPT_KEY = "transcript"
 """Key of an ``llm_call`` event's data that holds the full transcript while it is in flight."""
 
@@ -56,11 +58,16 @@ def new_call_id() -> str:
 
 
 def transcript(conversation: list[BaseMessage], response: str) -> dict[str, Any]:
-    """The JSON form of a transcript, as carried in the event under :data:`TRANSCRIPT_KEY`."""
+    """The JSON form of a transcript, as carried in the event under :data:`TRANSCRIPT_KEY`.
+
+    Redacted here, where it is made: the event reaches stream consumers (the CLI, LangSmith)
+    before the run directory's writer redacts what it stores.
+    """
     messages = [
-        {"role": m.type, "content": m.content if isinstance(m.content, str) else str(m.content)} for m in conversation
+        {"role": m.type, "content": redact(m.content if isinstance(m.content, str) else str(m.content))}
+        for m in conversation
     ]
-    return {"messages": messages, "response": response}
+    return {"messages": messages, "response": redact(response)}
 
 
 def split_transcript(event: dict[str, Any]) -> tuple[dict[str, Any], LLMCallRecord | None]:

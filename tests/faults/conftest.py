@@ -10,6 +10,8 @@ import yaml
 from teachgraph.config import RunConfig, parse_config
 from teachgraph.tracing.rundir import RunDir
 
+ROOT = Path(__file__).resolve().parents[2]
+
 # The smoke episode, smaller: 1 iteration, small splits, one epoch.
 TINY: dict[str, Any] = {
     "name": "faults",
@@ -41,7 +43,7 @@ def tiny_config(url: str | None, *, timeout_s: float = 0.5, **teacher: Any) -> R
     """TINY with every teacher node on ``url`` (an OpenAI-compatible server), or scripted."""
     data = yaml.safe_load(yaml.safe_dump(TINY))
     if url is None:
-        model: Any = "scripted:examples/smoke_script.yaml"
+        model: Any = f"scripted:{ROOT / 'examples' / 'smoke_script.yaml'}"  # absolute: the config may be copied anywhere
     else:
         model = {"spec": f"openai-compatible:{url}#fault-model", "timeout_s": timeout_s}
     data["teacher"]["models"] = {"default": model}

@@ -35,6 +35,9 @@ TOOL_TO_NODE = {
     "WrittenBatch": "data_writing",
     "ErrorAnalysis": "error_analysis",
     "SkillInduction": "skill_induction",
+    "GroupNames": "skill_induction",  # the structure induction method
+    "Labels": "skill_induction",  # two_stage, stage 1
+    "Categories": "skill_induction",  # two_stage, stage 2
     "SubskillProposal": "subskill_exploration",
     "PolicyDecision": "policy",
     "Allocation": "allocation",
