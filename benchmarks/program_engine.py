@@ -70,6 +70,8 @@ def figures(events: list[dict[str, Any]], examples: list[Any], wall_s: float) ->
                 "detail": e["data"]["detail"],
                 "attempt": e["data"]["attempt"],
                 "stats": e["data"]["stats"],
+                "source": e["data"].get("source"),
+                "sample": e["data"].get("sample"),
             }
             for e in generators
         ],
