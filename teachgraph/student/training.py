@@ -144,6 +144,9 @@ def run_train_job(job: TrainJob, pairs: list[TrainingPair], *, timeout_s: float)
     env["HF_HUB_OFFLINE"] = "1"
     env["OMP_NUM_THREADS"] = str(job.num_threads)
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see teachgraph.student._env
+    # MKL otherwise picks kernels by memory alignment, so two processes training the same job
+    # can differ in the last bits; a resumed run must reproduce the uninterrupted one.
+    env.setdefault("MKL_CBWR", "AUTO,STRICT")
     env["PYTHONUNBUFFERED"] = "1"  # the log tail must be current when the child dies
 
     command = [sys.executable, "-m", "teachgraph.student.train_worker", str(job_path)]

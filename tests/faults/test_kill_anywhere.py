@@ -106,8 +106,36 @@ def _interrupt(config: Path, out: Path, point: str, *, resume: bool = False) -> 
     return proc.wait()
 
 
-def _adapters(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.glob("adapters/*/adapter_model.safetensors"))}
+def _adapter_files(root: Path) -> dict[str, Path]:
+    return {str(p.relative_to(root)): p for p in sorted(root.glob("adapters/*/adapter_model.safetensors"))}
+
+
+def assert_same_adapters(reference: Path, out: Path) -> None:
+    """The same adapters: byte for byte, or equal to the noise of two training processes.
+
+    Digests, not bytes, are compared: pytest's diff of two multi-megabyte ``bytes`` values runs
+    for tens of minutes. Two processes training the same job on CPU agree to the last bit most of
+    the time, not always (measured: an uninterrupted run against itself, once in several runs,
+    mean |difference| / mean |weight| up to 1.5e-4 in one tensor, the overall ratio 1.4e-7: Adam's
+    first step turns last-bit differences of near-zero gradients into whole steps). A resume
+    bug does not stay inside 1e-2: leaving out one of eight training pairs gives 0.32.
+    """
+    import hashlib
+
+    from safetensors.torch import load_file
+
+    expected, got = _adapter_files(reference), _adapter_files(out)
+    assert sorted(expected) == sorted(got), f"adapters differ: {sorted(expected)} vs {sorted(got)}"
+    for name, path in expected.items():
+        if hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(got[name].read_bytes()).digest():
+            continue
+        a, b = load_file(path), load_file(got[name])
+        assert sorted(a) == sorted(b), f"{name}: different tensors"
+        for key in a:
+            scale = float(a[key].abs().mean()) or 1.0
+            relative = float((a[key] - b[key]).abs().mean()) / scale
+            assert relative <= 1e-2, f"{name}:{key}: mean difference {relative:.3g} of the mean weight"
+        print(f"note: {name} equal to training noise, not byte for byte", flush=True)
 
 
 def _kill_chain(points: list[tuple[str, str]], config: Path, reference: Path, out: Path) -> None:
@@ -126,7 +154,7 @@ def _kill_chain(points: list[tuple[str, str]], config: Path, reference: Path, ou
     result = cli("run", "--resume", str(out), "--quiet")
     assert result.returncode == 0, result.stderr[-3000:]
     assert_same_run(reference, out)
-    assert _adapters(reference) == _adapters(out), "adapter weights differ"
+    assert_same_adapters(reference, out)
     assert (out / "report.html").is_file()
     assert not [p for p in (out / "data").glob(".*")], "a partial temp file was left behind"
 
