@@ -97,6 +97,9 @@ def main() -> None:
     )
     parser.add_argument("--teacher", default="local:qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--student", default="smollm2-135m-instruct")
+    parser.add_argument(
+        "--events", type=Path, help="also write every trace event (full LLM transcripts included) to this jsonl file"
+    )
     args = parser.parse_args()
 
     base = load_config(CONFIG)
@@ -145,6 +148,8 @@ def main() -> None:
         else:
             out = chunk
     result = figures(events, out.get("examples", []), time.perf_counter() - start)
+    if args.events:
+        args.events.write_text("".join(json.dumps(e, default=str) + "\n" for e in events))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     record = {
         "command": "python benchmarks/program_engine.py " + " ".join(sys.argv[1:]),

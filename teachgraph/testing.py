@@ -125,7 +125,7 @@ def check_responder(messages: list[BaseMessage]) -> str:
     for question in re.findall(r"^\d+\. (.*)$", _text(messages), flags=re.M):
         numbers = re.findall(r"\d+", question)[:2]
         programs.append(f"print({' + '.join(numbers) or '0'})")
-    return json.dumps({"programs": programs})
+    return "\n".join(f"```python\n{p}\n```" for p in programs)
 
 
 def data_writing_responder(messages: list[BaseMessage]) -> str:
@@ -135,7 +135,7 @@ def data_writing_responder(messages: list[BaseMessage]) -> str:
     """
     text = _text(messages)
     if "Write a Python function generate(rng)" in text:
-        return json.dumps({"source": generator_source(text.split("\n\nYour previous generator:")[0])})
+        return f"```python\n{generator_source(text.split(chr(10) * 2 + 'Your previous generator:')[0])}```"
     if "For each question, write a Python 3 program" in text:
         return check_responder(messages)
     n = int(m.group(1)) if (m := re.search(r"Write (\d+) NEW", text)) else 1

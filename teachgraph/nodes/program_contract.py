@@ -18,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import ClassVar
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from teachgraph.config import ValidationSettings
 from teachgraph.nodes.sandbox import ProgramResult, run_programs
+from teachgraph.providers.text_reply import TextReply, code_blocks, json_field
 from teachgraph.sandbox import Sandbox
 
 # Lines the harness prints start with this marker, so whatever the generator prints itself is ignored.
@@ -113,13 +115,31 @@ def escape_raw_newlines(code: str) -> str:
     return repaired
 
 
-class GeneratorReply(BaseModel):
-    """The writer model's reply: one generator program."""
+class GeneratorReply(TextReply):
+    """The writer model's reply: one generator program, in a fenced ``python`` block.
 
+    A reply of JSON-era scripts, ``{"source": "..."}``, is read too.
+    """
+
+    reply_format: ClassVar[str] = "Reply with the complete program in one ```python code block and nothing else."
     source: str = Field(
         max_length=4000,
         description="Python source defining generate(rng) that returns a dict with question and answer.",
     )
+
+    @classmethod
+    def from_text(cls, text: str) -> GeneratorReply:
+        blocks = code_blocks(text)
+        source = next((b for b in blocks if "def generate" in b), blocks[0] if blocks else None)
+        if source is None:
+            legacy = json_field(text, "source")
+            if isinstance(legacy, str):
+                source = legacy
+            elif "def generate" in text:
+                source = text.strip()
+            else:
+                raise ValueError("the reply holds no ```python code block defining generate(rng)")
+        return cls(source=source)
 
     @field_validator("source")
     @classmethod
@@ -127,10 +147,23 @@ class GeneratorReply(BaseModel):
         return escape_raw_newlines(source)
 
 
-class CheckPrograms(BaseModel):
+class CheckPrograms(TextReply):
     """The teacher's own solution programs for a few drawn questions (the independent check)."""
 
+    reply_format: ClassVar[str] = (
+        "Reply with one ```python code block per question, in the same order, each printing only the final answer."
+    )
     programs: list[str] = Field(max_length=8, description="One Python program per question, printing its answer.")
+
+    @classmethod
+    def from_text(cls, text: str) -> CheckPrograms:
+        programs = code_blocks(text)
+        if not programs:
+            legacy = json_field(text, "programs")
+            if not isinstance(legacy, list):
+                raise ValueError("the reply holds no ```python code blocks")
+            programs = [str(p) for p in legacy]
+        return cls(programs=programs)
 
     @field_validator("programs")
     @classmethod

@@ -14,12 +14,10 @@ failing sample, which the writer shows the model for one bounded repair:
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from langgraph.runtime import Runtime
-from pydantic import Field, create_model
 
 from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
 from teachgraph.nodes.decontamination import question_key
@@ -64,20 +62,9 @@ class GeneratorVerdict:
 
 CHECK_SYSTEM = "You solve math questions by writing short Python programs."
 CHECK_USER = """For each question, write a Python 3 program (standard library only) that computes its
-final answer and prints only that answer.
+final answer and prints only that answer (or one program that prints the answers in order, one per line).
 {questions}
-Give exactly {n} programs, in the same order."""
-
-
-@functools.cache
-def check_schema(n: int) -> type[CheckPrograms]:
-    """``CheckPrograms`` whose JSON schema asks for exactly ``n`` programs (grammar-bound models)."""
-    return create_model(
-        "CheckPrograms",
-        __base__=CheckPrograms,
-        __doc__=CheckPrograms.__doc__,
-        programs=(list[str], Field(max_length=8, json_schema_extra={"minItems": n, "maxItems": n})),
-    )
+Give exactly {n} programs, one per question, in the same order."""
 
 
 def _shown(d: Draw) -> str:
@@ -163,6 +150,28 @@ def _content_stage(draws: list[Draw], ctx: TeacherContext, known: set[str]) -> G
     return GeneratorVerdict(GeneratorRejection.ACCEPTED, stats=stats)
 
 
+def _check_answers(programs: list[str], n: int, ctx: TeacherContext) -> list[tuple[str, str]]:
+    """``(answer, why it failed)`` per question, from one program each or one program for all.
+
+    Asked for one block per question, small models often write one block that prints every
+    answer in turn; its non-empty output lines are then the answers, in order.
+    """
+    if not programs:
+        return []
+    if len(programs) == 1 and n > 1:
+        [result] = run_in_sandbox(programs, ctx.settings.validation, ctx.sandbox)
+        lines = [line.strip() for line in result.output.splitlines() if line.strip()]
+        if not result.ok:
+            return [("", result.error[:80])] * n
+        return (
+            [(line, "") for line in lines[:n]]
+            if len(lines) == n
+            else [("", f"printed {len(lines)} lines for {n} questions")] * n
+        )
+    results = run_in_sandbox(programs[:n], ctx.settings.validation, ctx.sandbox)
+    return [(r.result, "") if r.ok else ("", r.error[:80]) for r in results]
+
+
 def independent_check(
     runtime: Runtime[TeacherContext], draws: list[Draw], *, node: str, iteration: int, skill: str
 ) -> GeneratorVerdict:
@@ -172,21 +181,17 @@ def independent_check(
     picked = list({question_key(d.question): d for d in draws}.values())[: s.check_sample]
     questions = "\n".join(f"{i}. {' '.join(d.question.split())[:400]}" for i, d in enumerate(picked, 1))
     prompt = messages(CHECK_SYSTEM, CHECK_USER.format(questions=questions, n=len(picked)))
-    answer = ask(
-        runtime, node, check_schema(len(picked)), prompt, iteration=iteration, skill=skill, purpose="independent check"
-    )
+    answer = ask(runtime, node, CheckPrograms, prompt, iteration=iteration, skill=skill, purpose="independent check")
     verdict = GeneratorVerdict(GeneratorRejection.ACCEPTED, usage=[answer.usage])
     programs = answer.value.programs if answer.value is not None else []
     if answer.failure is not None:
         verdict.failures.append(answer.failure)
-    results = run_in_sandbox(programs[: len(picked)], ctx.settings.validation, ctx.sandbox) if programs else []
     agreed, disagreement = 0, ""
-    for d, result in zip(picked, results, strict=False):
-        if result.ok and result.result and ctx.task.answers_equal(result.result, d.answer):
+    for d, (got, failed) in zip(picked, _check_answers(programs, len(picked), ctx), strict=False):
+        if got and ctx.task.answers_equal(got, d.answer):
             agreed += 1
         elif not disagreement:
-            got = result.result[:60] if result.ok else f"(its program failed: {result.error[:80]})"
-            disagreement = f"{_shown(d)}; an independent solution gives {got}"
+            disagreement = f"{_shown(d)}; an independent solution gives {got[:60] or f'(its program failed: {failed})'}"
     verdict.stats = GeneratorStats(checked=len(picked), agreed=agreed)
     needed = max(1, -(-int(s.check_agreement * 1000) * len(picked) // 1000))  # ceil without float error
     if agreed < needed:

@@ -35,12 +35,23 @@ SYSTEM = (
     "You write Python programs that generate practice questions for a student model. "
     "The program computes each question's exact answer."
 )
-USER = """Write a Python function generate(rng) for the skill: {skill}{description}
+USER = """Write a Python function generate(rng) that makes practice questions for the skill: {skill}{description}
 {errors}{style}{solved}
-generate(rng) receives a random.Random. Use only rng for randomness and only the standard library.
-It returns {{"question": str, "answer": str{rationale_field}}}: a new question each call, in the
-task's format, with the final answer computed by the code{rationale_text}.
-Put the whole source in "source"."""
+Rules:
+- generate(rng) receives a random.Random: draw every random choice from rng (rng.randint, rng.choice).
+- Use only the standard library, and import what you use (for example: import math).
+- It returns {{"question": ..., "answer": ...{rationale_field}}}. The question is the text the student
+  sees, in the task's format, without its answer; the answer is the final answer as a string,
+  computed by the code{rationale_text}.{wording}
+
+An example for a different skill (its wording is not the task's):
+```python
+def generate(rng):
+    a = rng.randint(10, 99)
+    b = rng.randint(2, 9)
+    question = f"What is the remainder when {{a}} is divided by {{b}}?"
+    return {{"question": question, "answer": str(a % b){rationale_example}}}
+```"""
 REPAIR = """
 
 Your previous generator:
@@ -60,8 +71,8 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
         )
     style = ""
     if job.style_examples:
-        style = "\nThe task's format:\n" + "\n".join(
-            f"- {' '.join(i.prompt.split())[:300]} -> {i.answer}" for i in job.style_examples
+        style = "\nQuestions of the task look like this:\n" + "\n".join(
+            f"- Question: {' '.join(i.prompt.split())[:300]}  Answer: {i.answer}" for i in job.style_examples
         )
     solved = ""
     if retired:
@@ -73,8 +84,10 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
         errors=errors,
         style=style,
         solved=solved,
-        rationale_field=', "rationale": str' if rationale else "",
-        rationale_text=" and a one-sentence worked rationale" if rationale else "",
+        wording="\n- Word the questions like the task's questions shown above." if job.style_examples else "",
+        rationale_field=', "rationale": ...' if rationale else "",
+        rationale_text="; the rationale is one sentence that works it out" if rationale else "",
+        rationale_example=(', "rationale": f"{a} = {b} * {a // b} + {a % b}."' if rationale else ""),
     )
 
 

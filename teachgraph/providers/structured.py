@@ -41,6 +41,7 @@ from teachgraph.providers.faults import RetrySettings, call_with_retries, classi
 from teachgraph.providers.resolve import ResolvedModel
 from teachgraph.providers.results import ai_message
 from teachgraph.providers.scripted import estimate_tokens, prompt_text
+from teachgraph.providers.text_reply import TextReply
 from teachgraph.redaction import describe_exception, one_line, redact
 
 T = TypeVar("T", bound=BaseModel)
@@ -189,7 +190,7 @@ def _was_truncated(message: AIMessage | None) -> bool:
     return meta.get("finish_reason") == "length" or meta.get("stop_reason") == "max_tokens"
 
 
-def _repair_message(error: str, method: str, truncated: bool) -> HumanMessage:
+def _repair_message(error: str, method: str, truncated: bool, reply_format: str = "") -> HumanMessage:
     if method in ("json_schema", "function_calling"):
         ask = "Answer again, following the required output schema exactly."
     else:
@@ -199,6 +200,8 @@ def _repair_message(error: str, method: str, truncated: bool) -> HumanMessage:
         )
     if truncated:
         ask += " Keep it much shorter so that it fits."
+    if reply_format:
+        ask = f"Reply again: {reply_format}" + (" Keep it much shorter so that it fits." if truncated else "")
     return HumanMessage(content=f"Your previous reply could not be used: {error}. {ask}")
 
 
@@ -256,6 +259,19 @@ def _run_text(model: ResolvedModel, schema: type[T], messages: list[BaseMessage]
     raw = _raw_text(message) if message is not None else str(getattr(reply, "content", reply))
     value, error = parse_text(raw, schema)
     return _Attempt(value, error, raw, message)
+
+
+def _run_plain(model: ResolvedModel, schema: type[T], messages: list[BaseMessage]) -> _Attempt:
+    """A :class:`TextReply`: a plain completion (no grammar, no response_format), parsed by the schema."""
+    reply = model.chat_model.invoke(messages)
+    message = reply if isinstance(reply, AIMessage) else None
+    raw = _raw_text(message) if message is not None else str(getattr(reply, "content", reply))
+    try:
+        return _Attempt(schema.from_text(raw), None, raw, message)  # type: ignore[attr-defined]
+    except ValidationError as err:
+        return _Attempt(None, f"reply does not match {schema.__name__}: {describe_validation_error(err)}", raw, message)
+    except ValueError as err:
+        return _Attempt(None, one_line(str(err))[:300] or "unusable reply", raw, message)
 
 
 def _from_length_error(exc: Exception, schema: type[BaseModel]) -> _Attempt | None:
@@ -319,14 +335,21 @@ def structured_call(
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
     retry = retry or RetrySettings()
-    method = model.structured_method
+    method: str = model.structured_method
     conversation: list[BaseMessage] = list(messages)
-    if method in ("json_object", "prompt"):
+    reply_format = ""
+    if issubclass(schema, TextReply):  # code and other free text: no grammar (text_reply explains)
+        method, reply_format = "text", schema.reply_format
+        if reply_format:
+            conversation = _with_instructions(conversation, reply_format)
+        runner = _run_plain
+    elif method in ("json_object", "prompt"):
         # json_object needs the instructions too: OpenAI-style servers require the word "JSON"
         # in the prompt, and field names/descriptions help content even under a grammar.
         instructions = format_instructions(schema)
         conversation = _with_instructions(conversation, instructions)
-    runner = _run_native if method in ("json_schema", "function_calling") else _run_text
+    if method != "text":
+        runner = _run_native if method in ("json_schema", "function_calling") else _run_text
 
     started = time.perf_counter()
     input_tokens = output_tokens = retries = 0
@@ -404,6 +427,6 @@ def structured_call(
         conversation = [
             *conversation,
             AIMessage(content=raw if raw.strip() else "(empty reply)"),  # redacted: it is traced too
-            _repair_message(error, method, truncated),
+            _repair_message(error, method, truncated, reply_format),
         ]
     return result(None)

@@ -4,6 +4,7 @@ repaired, stored on the forest, re-drawn without LLM calls, and probed (issue: d
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -155,6 +156,23 @@ def test_off_by_one_is_caught_by_the_independent_check(task, evaluated):
     first = verdicts(events)[0]
     assert first["stats"]["checked"] == 3 and first["stats"]["agreed"] == 0
     assert "independent solution gives" in first["sample"]
+
+
+def test_one_check_program_printing_every_answer_counts_line_by_line(task, evaluated):
+    """Small models answer the independent check with one block of prints: its lines are the answers."""
+
+    def respond(messages: list[BaseMessage]) -> str:
+        text = "\n".join(str(m.content) for m in messages)
+        if "For each question, write a Python 3 program" in text:
+            blocks = re.findall(r"```python\n(.*?)\n```", check_responder(messages), flags=re.S)
+            return "```python\n" + "\n".join(blocks) + "\n```"
+        return f"```python\n{GOOD}```"
+
+    events: list[dict] = []
+    out = step(task, evaluated, ScriptedChatModel(responses=[respond], mode="cycle", script_name="w"), events)
+    [verdict] = verdicts(events)
+    assert verdict["reason"] == "accepted" and verdict["stats"]["agreed"] == 3
+    assert len(out["examples"]) == 6
 
 
 def test_a_failing_generator_is_repaired_once_then_accepted(task, evaluated):
