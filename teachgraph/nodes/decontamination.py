@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 # Operators are tokens too: "4 - 5" and "4 + 5" are different questions.
@@ -24,7 +25,11 @@ class NgramIndex:
     """n-grams of evaluation questions, to flag written examples that copy them.
 
     A candidate is contaminated by an eval question when it contains at least ``threshold`` of
-    that question's n-grams. Eval questions shorter than ``n`` tokens count as one n-gram (the
+    that question's n-grams *and* every number of that question. Numbers matter because
+    templated questions share almost all their n-grams: "Find the LCM of these numbers: 9, 4"
+    held 75% of the 8-grams of the test item "... 9, 6", so every question a correct LCM
+    generator drew was flagged (measured on the program engine benchmark). A different number
+    is a different problem; a copy keeps the numbers. Eval questions shorter than ``n`` tokens count as one n-gram (the
     whole question), so short items are caught when copied verbatim inside a candidate.
     """
 
@@ -32,9 +37,12 @@ class NgramIndex:
         self.n, self.threshold = n, threshold
         self._grams: dict[tuple[str, ...], set[str]] = {}
         self._count: dict[str, int] = {}
+        self._numbers: dict[str, Counter[str]] = {}
         for item_id, text in items:
-            grams = self._ngrams(tokens(text))
+            toks = tokens(text)
+            grams = self._ngrams(toks)
             self._count[item_id] = len(grams)
+            self._numbers[item_id] = _numbers(toks)
             for g in grams:
                 self._grams.setdefault(g, set()).add(item_id)
         self._short_lengths = sorted({len(g) for g in self._grams if len(g) < n})
@@ -57,8 +65,14 @@ class NgramIndex:
         for g in grams:
             for item_id in self._grams.get(g, ()):
                 hits[item_id] = hits.get(item_id, 0) + 1
-        best = max(hits.items(), key=lambda kv: kv[1] / self._count[kv[0]], default=None)
-        if best is None:
-            return None
-        share = best[1] / self._count[best[0]]
-        return (best[0], share) if share >= self.threshold else None
+        numbers = _numbers(toks)
+        copied = [
+            (item_id, count / self._count[item_id])
+            for item_id, count in hits.items()
+            if count / self._count[item_id] >= self.threshold and not self._numbers[item_id] - numbers
+        ]
+        return max(copied, key=lambda hit: hit[1], default=None)
+
+
+def _numbers(toks: list[str]) -> Counter[str]:
+    return Counter(t for t in toks if t[0].isdigit())

@@ -7,16 +7,15 @@ place goes to the visible :data:`FALLBACK_SKILL` bucket) and never create more t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import EvaluatedInstance
 from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
-from teachgraph.nodes.llm import Answer, ask, messages
+from teachgraph.nodes.llm import ask, messages
 from teachgraph.skills import SkillForest
 from teachgraph.skills.names import name_key
 from teachgraph.skills.structure import group_frames, nearest_frame, question_frame
@@ -113,17 +112,27 @@ def bounded(schema: type[BaseModel], field_name: str, item: type[BaseModel], n: 
     )
 
 
-RENAME_USER = """Groups {groups} all got the name '{name}', but they are worded differently and were \
-described differently. Give each of these groups its own short, specific name (what makes its \
-questions different from the others'), and a one-sentence description."""
+def name_from_description(description: str) -> str:
+    """A skill name made of its one-sentence description ("Students need to find the LCM of
+    numbers correctly." -> "find the LCM of numbers")."""
+    text = re.sub(
+        r"^(the )?(students?|learners?)( will)? (needs?|must|should|has|have|to|can)( to)? ",
+        "",
+        " ".join(description.split()),
+        flags=re.I,
+    )
+    text = re.sub(r"( correctly| accurately)?[.!]*$", "", text)
+    return text[:80].strip() or description[:80]
 
 
 def _name_clash(named: dict[str, GroupName], ids: list[str], forest: SkillForest, max_skills: int) -> list[str]:
     """Groups given one new name but described differently, while there is room for more skills.
 
     A small model tends to reuse its first name for every later group (measured: gcd, lcm and
-    "state the final answer" questions all named "arithmetic problem solving"), while its
-    descriptions still tell them apart; identical descriptions are a deliberate merge.
+    "state the final answer" questions all named "arithmetic problem solving", and asked again
+    it named them so again), while its descriptions still tell them apart; identical
+    descriptions are a deliberate merge. All but the first of these groups are then named by
+    their descriptions (:func:`name_from_description`), at no further call.
     """
     by_name: dict[str, list[str]] = {}
     for gid in ids:
@@ -136,21 +145,6 @@ def _name_clash(named: dict[str, GroupName], ids: list[str], forest: SkillForest
         if len({" ".join(named[g].description.lower().split()) for g in members}) > 1:
             return members
     return []
-
-
-def _rename(
-    runtime: Runtime[TeacherContext], prompt: list[BaseMessage], first: BaseModel, clash: list[str], iteration: int
-) -> Answer[Any]:
-    """One more call: the groups in ``clash`` (given one name) each get their own name."""
-    skills: list[GroupName] = getattr(first, "skills", [])
-    name = next(g.name for g in skills if g.group.strip().strip("[]").lower() == clash[0])
-    follow_up = [
-        *prompt,
-        AIMessage(first.model_dump_json()),
-        HumanMessage(RENAME_USER.format(groups=", ".join(clash), name=name)),
-    ]
-    schema = bounded(GroupNames, "skills", GroupName, len(clash))
-    return ask(runtime, NODE, schema, follow_up, iteration=iteration, purpose="rename groups")
 
 
 def _group_text(k: int, members: list[EvaluatedInstance], show_results: bool) -> str:
@@ -207,15 +201,8 @@ def structure_assign(
             out.failures.append(answer.failure)  # type: ignore[arg-type]
         named = {g.group.strip().strip("[]").lower(): g for g in (answer.value.skills if answer.value else [])}
         ids = [f"g{k + 1}" for k in groups]
-        if answer.value is not None and (clash := _name_clash(named, ids, forest, max_skills)):
-            again = _rename(runtime, prompt, answer.value, clash, iteration)
-            out.usage.append(again.usage)
-            if again.value is None:
-                out.failures.append(again.failure)  # type: ignore[arg-type]
-            for g in again.value.skills if again.value else []:
-                key = g.group.strip().strip("[]").lower()
-                if key in clash:
-                    named[key] = g
+        for gid in _name_clash(named, ids, forest, max_skills)[1:]:  # the first keeps the name
+            named[gid] = named[gid].model_copy(update={"name": name_from_description(named[gid].description)})
         for k, members in groups.items():
             given = named.get(f"g{k + 1}")
             path = None

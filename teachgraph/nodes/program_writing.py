@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -42,9 +43,22 @@ Rules:
 - Use only the standard library, and import what you use (for example: import math).
 - It returns {{"question": ..., "answer": ...{rationale_field}}}. The question is the text the student
   sees, in the task's format, without its answer; the answer is the final answer as a string,
-  computed by the code{rationale_text}.{wording}
+  computed by the code{rationale_text}.
 
-An example for a different skill (its wording is not the task's):
+{start}"""
+SKELETON = """Start from this program, which words the question like the task does. Replace `answer = ...` with
+code that computes the answer, and change the question or the number ranges where the skill needs it:
+```python
+import math
+
+
+def generate(rng):
+{draws}
+    question = f"{question}"
+    answer = ...
+    return {{"question": question, "answer": str(answer){rationale_example}}}
+```"""
+EXAMPLE = """An example for a different skill:
 ```python
 def generate(rng):
     a = rng.randint(10, 99)
@@ -52,6 +66,8 @@ def generate(rng):
     question = f"What is the remainder when {{a}} is divided by {{b}}?"
     return {{"question": question, "answer": str(a % b){rationale_example}}}
 ```"""
+_INTEGER = re.compile(r"(?<![\w.])\d{1,6}(?![\w.]*\d)")
+MAX_SKELETON_NUMBERS = 6
 REPAIR = """
 
 Your previous generator:
@@ -59,6 +75,34 @@ Your previous generator:
 It failed validation ({reason}): {detail}
 {sample}
 Write a corrected generator."""
+
+
+def skeleton(question: str, rationale_example: str = "") -> str | None:
+    """A generator to complete: ``question`` as an f-string with its integers drawn from rng.
+
+    A 1.5B coder model copies whatever program it is shown; shown a different skill's example it
+    wrote that skill's wording ("What is the sum of ..."), not the task's. Shown the task's own
+    question with its numbers as variables, it only has to write the answer's computation.
+    None when the question has no integers, or too many to make a readable program.
+    """
+    question = " ".join(question.split())
+    numbers = list(_INTEGER.finditer(question))
+    if not numbers or len(numbers) > MAX_SKELETON_NUMBERS:
+        return None
+    text, draws, last = "", [], 0
+    for name, match in zip("abcdef", numbers, strict=False):
+        value = int(match.group())
+        high = 10 ** max(1, len(str(value)))
+        draws.append(f"    {name} = rng.randint({0 if value == 0 else 1}, {high})")
+        text += _fstring_text(question[last : match.start()]) + "{" + name + "}"
+        last = match.end()
+    text += _fstring_text(question[last:])
+    return SKELETON.format(draws="\n".join(draws), question=text, rationale_example=rationale_example)
+
+
+def _fstring_text(text: str) -> str:
+    """``text`` as literal characters inside a one-line, double-quoted f-string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("{", "{{").replace("}", "}}")
 
 
 def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]) -> str:
@@ -78,16 +122,18 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
     if retired:
         solved = "\nThe student already solves the questions of an earlier generator; make them harder."
     rationale = ctx.settings.target_style == "rationale"
+    rationale_example = ', "rationale": f"{a} = {b} * {a // b} + {a % b}."' if rationale else ""
+    shown = [e.instance.prompt for e in job.errors] + [i.prompt for i in job.style_examples]
+    start = skeleton(shown[0], ', "rationale": ...' if rationale else "") if shown else None
     return USER.format(
         skill=" / ".join(job.skill_path),
         description=f" — {job.description}" if job.description else "",
         errors=errors,
         style=style,
         solved=solved,
-        wording="\n- Word the questions like the task's questions shown above." if job.style_examples else "",
         rationale_field=', "rationale": ...' if rationale else "",
         rationale_text="; the rationale is one sentence that works it out" if rationale else "",
-        rationale_example=(', "rationale": f"{a} = {b} * {a // b} + {a % b}."' if rationale else ""),
+        start=start or EXAMPLE.format(rationale_example=rationale_example),
     )
 
 

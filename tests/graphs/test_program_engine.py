@@ -287,3 +287,23 @@ def test_raw_newlines_in_string_literals_are_escaped_again():
     valid = 'x = "a\\nb"  # "quoted" in a comment\ns = """one\ntwo"""\n'
     assert escape_raw_newlines(valid) == valid  # valid code is never changed
     assert escape_raw_newlines("def f(:\n") == "def f(:\n"  # other errors are left for the sandbox to report
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Calculate 6 - 1 + 2.", 'Find the GCD of 10, 48 ("only" {the} number).', "What is 0 plus 3.5\\?"],
+)
+def test_skeleton_words_the_question_like_the_task(question):
+    """The program the writer is asked to complete draws the task's own question from rng."""
+    from random import Random
+
+    from teachgraph.nodes.program_writing import skeleton
+
+    start = skeleton(question)
+    assert start is not None
+    code = re.search(r"```python\n(.*?)```", start, flags=re.S).group(1).replace("answer = ...", "answer = 0")
+    namespace: dict = {}
+    exec(compile(code, "<skeleton>", "exec"), namespace)
+    drawn = namespace["generate"](Random(3))["question"]
+    assert re.sub(r"\d+", "N", drawn.replace("3.5", "x")) == re.sub(r"\d+", "N", question.replace("3.5", "x"))
+    assert skeleton("Name a colour.") is None
