@@ -31,10 +31,13 @@ from teachgraph.nodes import allocation as allocation_node
 from teachgraph.nodes import data_writing as writing_node
 from teachgraph.nodes import error_analysis as analysis_node
 from teachgraph.nodes import policy as policy_node
+from teachgraph.nodes import program_validation, program_writing
 from teachgraph.nodes import skill_induction as induction_node
 from teachgraph.nodes import subskill_exploration as subskill_node
+from teachgraph.nodes.program_contract import CheckPrograms, GeneratorReply
 from teachgraph.providers import ModelRouter
 from teachgraph.providers.resolve import default_structured_method
+from teachgraph.providers.text_reply import TextReply
 from teachgraph.skills import SkillForest
 from teachgraph.tasks import load_task
 
@@ -105,11 +108,12 @@ class _Calls:
             return
         spec = self.router.spec_for(node)
         method = default_structured_method(spec)
-        schema_text = (
-            PydanticOutputParser(pydantic_object=schema).get_format_instructions()
-            if method in ("json_object", "prompt")
-            else json.dumps(schema.model_json_schema())  # sent as a tool / response_format instead
-        )
+        if issubclass(schema, TextReply):  # code in fenced blocks: only the reply format is added
+            schema_text = schema.reply_format
+        elif method in ("json_object", "prompt"):
+            schema_text = PydanticOutputParser(pydantic_object=schema).get_format_instructions()
+        else:
+            schema_text = json.dumps(schema.model_json_schema())  # sent as a tool / response_format instead
         tokens_in = estimate_tokens(system) + estimate_tokens(user) + estimate_tokens(schema_text) + 3 * CHAT_OVERHEAD
         tokens_out = min(estimate_tokens(reply), spec.max_tokens)
         est = self.by_node.setdefault(node, NodeEstimate(node=node, model=spec.label))
@@ -181,6 +185,8 @@ def _step(calls: _Calls, config: RunConfig, ctx: TeacherContext, step: int, fore
                 budget=s.examples_per_iteration,
                 skills="\n\n".join(policy_node.describe_skill(forest, r, share) for r in roots),
                 explore_n=s.explore_subskills,
+                count=len(roots),
+                names=", ".join(repr(forest.node(r).name) for r in roots),
             )
             reply = {
                 "actions": [
@@ -243,6 +249,9 @@ def _step(calls: _Calls, config: RunConfig, ctx: TeacherContext, step: int, fore
             errors=failures[: s.errors_per_writer] if with_state else [],
             style_examples=writing_node.style_examples(ctx, set(), 2, s.seed * 1000 + step * 100 + k),
         )
+        if s.engine == "programs":
+            _program_calls(calls, config, ctx, job, forest, val)
+            continue
         for batch_start in range(0, quota, s.batch_size):
             n = min(s.batch_size, quota - batch_start)
             sample = val[(batch_start + k) % len(val)] if val else None
@@ -259,6 +268,44 @@ def _step(calls: _Calls, config: RunConfig, ctx: TeacherContext, step: int, fore
                 writing_node._prompt(job, n, []),
                 json.dumps({"examples": [example] * n}),
             )
+
+
+# A typical generator (about what the local teacher writes) and a typical check reply.
+_GENERATOR = """```python
+import math
+
+
+def generate(rng):
+    a = rng.randint(1, 100)
+    b = rng.randint(1, 100)
+    question = f"Find the Greatest Common Divisor (GCD) of these numbers: {a}, {b}."
+    answer = str(math.gcd(a, b))
+    return {"question": question, "answer": answer}
+```"""
+
+
+def _program_calls(
+    calls: _Calls, config: RunConfig, ctx: TeacherContext, job: WritingJob, forest: SkillForest, val: list
+) -> None:
+    """The program engine: a (sub)skill's first quota costs a generator and its independent check;
+    later quotas re-draw from the stored generator at no call."""
+    written: set[str] = forest.graph.graph.setdefault("dry_run_generators", set())
+    path = "/".join(job.skill_path)
+    if path in written:
+        return
+    written.add(path)
+    s = config.teacher.programs
+    for index in range(s.generators_per_skill):
+        user = program_writing._prompt(job, ctx, [])
+        if index:
+            user += "\nThis is generator 2 for this skill: ask a different kind of question than the others."
+        calls.add("data_writing", GeneratorReply, program_writing.SYSTEM, user, _GENERATOR)
+        questions = "\n".join(
+            f"{n}. {' '.join(i.prompt.split())[:400]}" for n, i in enumerate(val[: s.check_sample], 1)
+        )
+        user = program_validation.CHECK_USER.format(questions=questions, n=s.check_sample)
+        reply = "\n".join("```python\na, b = 12, 30\nprint(math.gcd(a, b))\n```" for _ in range(s.check_sample))
+        calls.add("data_writing", CheckPrograms, program_validation.CHECK_SYSTEM, user, reply)
 
 
 def estimate_run(config: RunConfig) -> RunEstimate:
@@ -291,6 +338,11 @@ def estimate_run(config: RunConfig) -> RunEstimate:
         + "); a plateau stop or a failed call can only make it fewer",
         f"{len(forest.roots())} skills ({'the task' + chr(39) + 's gold skills' if task.gold_skills() else 'max_skills'}; the teacher may induce fewer)",
         "one attempt per call and no top-up calls (retries after invalid replies add whole calls)",
+        *(
+            ["engine programs: every generator passes validation (a repair adds a generator and a check call)"]
+            if s.engine == "programs"
+            else []
+        ),
         "tokens: ~1 per digit, word and punctuation pair (BPE-like); replies sized as typical schema answers, capped at max_tokens",
     ]
     if s.environment == "skill_tree":

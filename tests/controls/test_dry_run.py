@@ -60,3 +60,21 @@ def test_estimate_is_close_to_a_scripted_run(smoke_run: Path):
     est = estimate_run(load_config(SMOKE))
     assert 0.5 <= est.total("calls") / actual["calls"] <= 2
     assert 0.5 <= est.total("input_tokens") / actual["input_tokens"] <= 2
+
+
+def test_program_engine_estimate_pays_once_per_generator(tmp_path: Path):
+    """engine: programs costs a generator and its check per new (sub)skill; re-draws cost nothing."""
+    config = load_config(
+        smoke_config(
+            tmp_path, "programs", teacher={"engine": "programs", "environment": "skill_tree", "policy": "bandit"}
+        )
+    )
+    est = estimate_run(config.model_copy(update={"loop": config.loop.model_copy(update={"iterations": 2})}))
+    examples = estimate_run(
+        config.model_copy(update={"teacher": config.teacher.model_copy(update={"engine": "examples"})})
+    )
+    dw = next(n for n in est.nodes if n.node == "data_writing")
+    explored = next(n for n in est.nodes if n.node == "subskill_exploration").calls * config.teacher.explore_subskills
+    assert dw.calls == 2 * explored  # step 2 rebalances: its quotas re-draw from stored generators
+    assert any("engine programs" in a for a in est.assumptions)
+    assert dw.input_tokens < next(n for n in examples.nodes if n.node == "data_writing").input_tokens
