@@ -92,7 +92,9 @@ def skeleton(question: str, rationale_example: str = "") -> str | None:
     text, draws, last = "", [], 0
     for name, match in zip("abcdef", numbers, strict=False):
         value = int(match.group())
-        high = 10 ** max(1, len(str(value)))
+        # At least 1..100: the task's one-digit numbers give 100 pairs, fewer than a quota needs
+        # (measured: an LCM generator over 1..10 kept 55 of 136 draws, the rest repeats).
+        high = 10 ** max(2, len(str(value)))
         draws.append(f"    {name} = rng.randint({0 if value == 0 else 1}, {high})")
         text += _fstring_text(question[last : match.start()]) + "{" + name + "}"
         last = match.end()

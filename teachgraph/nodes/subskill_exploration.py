@@ -13,6 +13,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from teachgraph.graphs.state import ExploredSubskills, LLMUsage, NodeFailure, SkillAction, TeacherContext
+from teachgraph.nodes.induction_methods import bounded
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.skills import SkillForest
 
@@ -61,7 +62,9 @@ def propose(
         prompt = messages(
             SYSTEM, USER.format(name=node.name, description=node.description, existing=existing, n=missing)
         )
-        answer = ask(runtime, NODE, SubskillProposal, prompt, iteration=iteration, skill=action.skill)
+        # The cap is part of a local model's grammar: asked for 1, the 1.5B teacher listed 11 (243 tokens).
+        schema = bounded(SubskillProposal, "subskills", ProposedSubskill, missing + 1)
+        answer = ask(runtime, NODE, schema, prompt, iteration=iteration, skill=action.skill)
         usage.append(answer.usage)
         if answer.value is None:
             failures.append(answer.failure)  # type: ignore[arg-type]
