@@ -30,8 +30,8 @@ from teachgraph.graphs.state import ErrorAnalysis, TeacherContext, WritingJob
 from teachgraph.nodes import allocation as allocation_node
 from teachgraph.nodes import data_writing as writing_node
 from teachgraph.nodes import error_analysis as analysis_node
+from teachgraph.nodes import induction_methods, program_validation, program_writing
 from teachgraph.nodes import policy as policy_node
-from teachgraph.nodes import program_validation, program_writing
 from teachgraph.nodes import skill_induction as induction_node
 from teachgraph.nodes import subskill_exploration as subskill_node
 from teachgraph.nodes.program_contract import CheckPrograms, GeneratorReply
@@ -39,6 +39,7 @@ from teachgraph.providers import ModelRouter
 from teachgraph.providers.resolve import default_structured_method
 from teachgraph.providers.text_reply import TextReply
 from teachgraph.skills import SkillForest
+from teachgraph.skills.structure import group_frames, question_frame
 from teachgraph.tasks import load_task
 
 # Token pieces of BPE vocabularies of recent models (Qwen2.5, Llama 3, GPT-4o): every digit is
@@ -163,19 +164,26 @@ def _step(calls: _Calls, config: RunConfig, ctx: TeacherContext, step: int, fore
         ]
         calls.add("error_analysis", ErrorAnalysis, analysis_node.SYSTEM, user, json.dumps({"groups": groups}))
     if env in ("skill_list", "skill_tree") and step == 0 and not s.use_gold_skills:
-        for start in range(0, len(val), induction_node.CHUNK):
-            chunk = val[start : start + induction_node.CHUNK]
-            user = induction_node.USER.format(
-                task=ctx.task.name,
-                questions="\n".join(f"[q{n}] {' '.join(i.prompt.split())[:300]}" for n, i in enumerate(chunk, 1)),
-                existing="",
-                max_skills=s.max_skills,
-            )
-            reply = {
-                "skills": [{"name": forest.node(r).name, "description": forest.node(r).description} for r in roots],
-                "assignments": [{"id": f"q{n}", "skill": forest.node(roots[0]).name} for n in range(1, len(chunk) + 1)],
-            }
-            calls.add("skill_induction", induction_node.SkillInduction, induction_node.SYSTEM, user, json.dumps(reply))
+        if s.induction == "structure":
+            _structure_call(calls, ctx, forest, failures, s.max_skills)
+        else:
+            for start in range(0, len(val), induction_node.CHUNK):
+                chunk = val[start : start + induction_node.CHUNK]
+                user = induction_node.USER.format(
+                    task=ctx.task.name,
+                    questions="\n".join(f"[q{n}] {' '.join(i.prompt.split())[:300]}" for n, i in enumerate(chunk, 1)),
+                    existing="",
+                    max_skills=s.max_skills,
+                )
+                reply = {
+                    "skills": [{"name": forest.node(r).name, "description": forest.node(r).description} for r in roots],
+                    "assignments": [
+                        {"id": f"q{n}", "skill": forest.node(roots[0]).name} for n in range(1, len(chunk) + 1)
+                    ],
+                }
+                calls.add(
+                    "skill_induction", induction_node.SkillInduction, induction_node.SYSTEM, user, json.dumps(reply)
+                )
     share = max(s.examples_per_iteration // max(len(roots), 1), 1)
     quotas: dict[str, int] = {}
     if env == "skill_tree":
@@ -268,6 +276,31 @@ def _step(calls: _Calls, config: RunConfig, ctx: TeacherContext, step: int, fore
                 writing_node._prompt(job, n, []),
                 json.dumps({"examples": [example] * n}),
             )
+
+
+def _structure_call(
+    calls: _Calls, ctx: TeacherContext, forest: SkillForest, evaluated: list[EvaluatedInstance], max_skills: int
+) -> None:
+    """``induction: structure``: one call naming the groups of question frames (the real prompt)."""
+    labels = group_frames([question_frame(e.instance.prompt) for e in evaluated], max_groups=2 * max_skills)
+    groups: dict[int, list[EvaluatedInstance]] = {}
+    for e, label in zip(evaluated, labels, strict=True):
+        groups.setdefault(label, []).append(e)
+    user = induction_methods.NAME_USER.format(
+        task=ctx.task.name,
+        results=", how many the student answered wrongly",
+        groups="\n\n".join(induction_methods._group_text(k + 1, m, True) for k, m in enumerate(groups.values())),
+        existing="",
+        max_skills=max_skills,
+    )
+    names = [(forest.node(r).name, forest.node(r).description) for r in forest.roots()] or [("skill", "")]
+    reply = {
+        "skills": [
+            {"group": f"g{k + 1}", "name": names[k % len(names)][0], "description": names[k % len(names)][1]}
+            for k in range(len(groups))
+        ]
+    }
+    calls.add("skill_induction", induction_methods.GroupNames, induction_node.SYSTEM, user, json.dumps(reply))
 
 
 # A typical generator (about what the local teacher writes) and a typical check reply.
