@@ -21,7 +21,6 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from teachgraph.errors import UnknownNameError
-from teachgraph.graphs.state import TeacherContext, TeacherInput, TeacherOutput, TeacherState
 from teachgraph.nodes.allocation import allocation, open_ended_targets, rebalance
 from teachgraph.nodes.data_writing import data_writing, fan_out_jobs
 from teachgraph.nodes.difficulty_probe import difficulty_probe
@@ -33,6 +32,7 @@ from teachgraph.nodes.review import human_review
 from teachgraph.nodes.skill_induction import skill_induction
 from teachgraph.nodes.subskill_exploration import subskill_exploration
 from teachgraph.nodes.validation import validation
+from teachgraph.state import TeacherContext, TeacherInput, TeacherOutput, TeacherState
 
 
 def make_observe(with_state: bool) -> Callable[[TeacherState], dict[str, Any]]:

@@ -12,12 +12,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext, TeacherState
 from teachgraph.nodes.data_writing import plan_jobs
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.nodes.policies import root_budgets, split_budget
 from teachgraph.nodes.policy import QuotaSetting
 from teachgraph.skills import SkillForest
+from teachgraph.state import LLMUsage, NodeFailure, TeacherContext, TeacherState
 
 
 def _finish(

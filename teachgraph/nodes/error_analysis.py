@@ -7,8 +7,8 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import ErrorAnalysis, ErrorGroup, TeacherContext, TeacherState
 from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.state import ErrorAnalysis, ErrorGroup, TeacherContext, TeacherState
 
 NODE = "error_analysis"
 

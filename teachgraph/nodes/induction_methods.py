@@ -13,11 +13,11 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
 from teachgraph.nodes.llm import ask, messages
 from teachgraph.skills import SkillForest
 from teachgraph.skills.names import name_key
 from teachgraph.skills.structure import group_frames, nearest_frame, question_frame
+from teachgraph.state import LLMUsage, NodeFailure, TeacherContext
 
 NODE = "skill_induction"
 FALLBACK_SKILL = "other"

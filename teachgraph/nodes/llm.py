@@ -15,10 +15,10 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
-from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
 from teachgraph.providers import ResolvedModel, structured_call
 from teachgraph.providers.faults import FailureLimit, status_code
 from teachgraph.redaction import describe_exception
+from teachgraph.state import LLMUsage, NodeFailure, TeacherContext
 from teachgraph.tracing.events import emit
 from teachgraph.tracing.llm_calls import PREVIEW_CHARS, TRANSCRIPT_KEY, new_call_id, transcript
 

@@ -15,7 +15,6 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel, Field
 
-from teachgraph.graphs.state import LLMUsage, NodeFailure, SkillAction, TeacherContext, TeacherState
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.nodes.policies import (
     Policy,
@@ -27,6 +26,7 @@ from teachgraph.nodes.policies import (
     working_leaves,
 )
 from teachgraph.skills import SkillForest
+from teachgraph.state import LLMUsage, NodeFailure, SkillAction, TeacherContext, TeacherState
 
 NODE = "policy"
 

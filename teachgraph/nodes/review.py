@@ -24,11 +24,11 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from teachgraph.domain import RejectionReason, TrainingExample, Verdict
-from teachgraph.graphs.state import TeacherContext, TeacherState
 from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.llm import trace
 from teachgraph.nodes.validation import judge
 from teachgraph.skills import SkillForest
+from teachgraph.state import TeacherContext, TeacherState
 
 NODE = "human_review"
 EDITABLE = ("question", "answer", "program")

@@ -25,7 +25,6 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import TeacherContext, TeacherState
 from teachgraph.nodes.induction_methods import (
     FALLBACK_SKILL,
     NODE,
@@ -37,6 +36,7 @@ from teachgraph.nodes.induction_methods import (
 )
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.skills import SkillForest
+from teachgraph.state import TeacherContext, TeacherState
 
 __all__ = ["FALLBACK_SKILL", "skill_induction"]
 

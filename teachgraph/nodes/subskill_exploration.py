@@ -12,9 +12,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from teachgraph.graphs.state import ExploredSubskills, LLMUsage, NodeFailure, SkillAction, TeacherContext
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.skills import SkillForest
+from teachgraph.state import ExploredSubskills, LLMUsage, NodeFailure, SkillAction, TeacherContext
 
 NODE = "subskill_exploration"
 

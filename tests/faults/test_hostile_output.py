@@ -21,7 +21,6 @@ from langgraph.runtime import Runtime
 
 from teachgraph.config import TeacherSettings
 from teachgraph.domain import EvaluatedInstance, TrainingExample
-from teachgraph.graphs.state import SkillAction, TeacherContext, WritingJob
 from teachgraph.nodes.allocation import allocation
 from teachgraph.nodes.data_writing import data_writing
 from teachgraph.nodes.decontamination import question_key
@@ -32,6 +31,7 @@ from teachgraph.nodes.subskill_exploration import subskill_exploration
 from teachgraph.providers import ModelRouter, ScriptedChatModel, ScriptedProviderError
 from teachgraph.providers.faults import ProviderStop, RetrySettings
 from teachgraph.skills import SkillForest
+from teachgraph.state import SkillAction, TeacherContext, WritingJob
 from teachgraph.tasks import load_task
 from teachgraph.tracing.events import TraceEvent
 
