@@ -24,6 +24,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from teachgraph.domain import RejectionReason, TrainingExample, Verdict
+from teachgraph.errors import describe_validation_error
 from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.llm import trace
 from teachgraph.nodes.validation import judge
@@ -84,8 +85,7 @@ def parse_decision(raw: Any, examples: list[TrainingExample]) -> tuple[ReviewDec
     try:
         decision = ReviewDecision.model_validate(raw)
     except ValidationError as err:
-        first = err.errors()[0]
-        return None, f"invalid review decision at {'.'.join(map(str, first['loc'])) or 'top'}: {first['msg']}"
+        return None, f"invalid review decision at {describe_validation_error(err, limit=1, root='top')}"
     ids = {ex.id for ex in examples}
     by_number = {str(n): ex.id for n, ex in enumerate(examples, 1)}
 
