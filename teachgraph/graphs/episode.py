@@ -16,10 +16,10 @@ from langgraph.runtime import Runtime
 
 from teachgraph.config import LoopSettings
 from teachgraph.costs import format_cost, ledger, merge_ledgers, price_table
-from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.evaluate import evaluate
 from teachgraph.nodes.train import train
 from teachgraph.state import EpisodeContext, EpisodeState
+from teachgraph.text import question_key
 from teachgraph.tracing.events import emit
 
 

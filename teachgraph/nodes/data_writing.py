@@ -22,11 +22,11 @@ from langgraph.types import Send
 from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import Provenance, RejectionReason, TaskInstance, TrainingExample, Verdict
-from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.error_analysis import format_failure
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.skills import SkillForest
 from teachgraph.state import LLMUsage, NodeFailure, TeacherContext, TeacherState, WritingJob
+from teachgraph.text import question_key
 
 NODE = "data_writing"
 

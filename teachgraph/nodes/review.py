@@ -25,11 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from teachgraph.domain import RejectionReason, TrainingExample, Verdict
 from teachgraph.errors import describe_validation_error
-from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.llm import trace
 from teachgraph.nodes.validation import judge
 from teachgraph.skills import SkillForest
 from teachgraph.state import TeacherContext, TeacherState
+from teachgraph.text import question_key
 
 NODE = "human_review"
 EDITABLE = ("question", "answer", "program")

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from teachgraph.nodes.llm import ask, messages, trace
 from teachgraph.skills import SkillForest
+from teachgraph.skills.names import name_key
 from teachgraph.state import ExploredSubskills, LLMUsage, NodeFailure, SkillAction, TeacherContext
 
 NODE = "subskill_exploration"
@@ -40,16 +41,12 @@ class SubskillProposal(BaseModel):
     subskills: list[ProposedSubskill] = Field(max_length=12)
 
 
-def _key(name: str) -> str:
-    return "".join(ch for ch in name.lower() if ch.isalnum())
-
-
 def propose(
     runtime: Runtime[TeacherContext], forest: SkillForest, action: SkillAction, iteration: int, usage: list[LLMUsage]
 ) -> tuple[list[tuple[str, str]], list[NodeFailure]]:
     """Up to ``action.num_new`` distinct new subskills, asking at most twice."""
     node = forest.node(action.skill)
-    taken = {_key(forest.node(c).name) for c in forest.children(action.skill)} | {_key(node.name)}
+    taken = {name_key(forest.node(c).name) for c in forest.children(action.skill)} | {name_key(node.name)}
     chosen: list[tuple[str, str]] = []
     failures: list[NodeFailure] = []
     for _attempt in range(2):
@@ -67,7 +64,7 @@ def propose(
             failures.append(answer.failure)  # type: ignore[arg-type]
             continue
         for sub in answer.value.subskills:
-            key = _key(sub.name)
+            key = name_key(sub.name)
             if key and key not in taken and "/" not in sub.name and len(chosen) < action.num_new:
                 taken.add(key)
                 chosen.append((" ".join(sub.name.split()), sub.description.strip()))

@@ -14,11 +14,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from teachgraph.domain import RejectionReason, TrainingExample, Verdict
-from teachgraph.nodes.decontamination import NgramIndex, question_key
+from teachgraph.nodes.decontamination import NgramIndex
 from teachgraph.nodes.llm import trace
 from teachgraph.nodes.sandbox import computes, run_programs
 from teachgraph.skills import SkillForest
 from teachgraph.state import TeacherContext, TeacherState
+from teachgraph.text import question_key
 
 NODE = "validation"
 RECENT_QUESTIONS = 6  # accepted questions kept per skill for the writer's "already written" list
