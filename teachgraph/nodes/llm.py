@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from teachgraph.providers import ResolvedModel, structured_call
 from teachgraph.providers.faults import FailureLimit, status_code
+from teachgraph.providers.messages import message_text
 from teachgraph.redaction import describe_exception
 from teachgraph.state import LLMUsage, NodeFailure, TeacherContext
 from teachgraph.tracing.events import emit
@@ -81,7 +82,7 @@ def ask(
     result = structured_call(
         model, schema, prompt, max_attempts=ctx.settings.max_attempts, retry=ctx.settings.retry, on_retry=on_retry
     )
-    prompt_text = "\n".join(str(m.content) for m in prompt)
+    prompt_text = "\n".join(message_text(m) for m in prompt)
     trace(
         runtime,
         "llm_call",

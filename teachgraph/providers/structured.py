@@ -38,9 +38,9 @@ from pydantic import BaseModel, ValidationError
 
 from teachgraph.errors import ConfigError, describe_validation_error
 from teachgraph.providers.faults import RetrySettings, call_with_retries, classify
+from teachgraph.providers.messages import estimate_tokens, message_text, prompt_text
 from teachgraph.providers.resolve import ResolvedModel
 from teachgraph.providers.results import ai_message
-from teachgraph.providers.scripted import estimate_tokens, prompt_text
 from teachgraph.redaction import describe_exception, one_line, redact
 
 T = TypeVar("T", bound=BaseModel)
@@ -149,8 +149,7 @@ def _raw_text(message: AIMessage | None) -> str:
         return ""
     if message.tool_calls:
         return json.dumps([call["args"] for call in message.tool_calls], default=str)
-    content = message.content
-    return content if isinstance(content, str) else json.dumps(content, default=str)
+    return message_text(message)
 
 
 @functools.cache
