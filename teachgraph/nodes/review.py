@@ -220,6 +220,6 @@ def human_review(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[
         edited=len(decision.edit),
         accepted_after=sum(ex.accepted for ex in reviewed),
     )
-    forest = SkillForest.from_data(state["forest"]) if state.get("forest") else SkillForest()
+    forest = SkillForest.from_state(state.get("forest"))
     _recount(forest, examples, reviewed)
     return {"examples": reviewed, "forest": forest.to_data()}

@@ -112,7 +112,7 @@ def validation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
     """Judge this step's written examples, trace each verdict, and update the forest's counts."""
     ctx, iteration = runtime.context, state.get("iteration", 0)
     judged = judge(state.get("written", []), ctx, set(state.get("known_questions", [])))
-    forest = SkillForest.from_data(state["forest"]) if state.get("forest") else SkillForest()
+    forest = SkillForest.from_state(state.get("forest"))
     counts: dict[str, list[int]] = {}
     recent: dict[str, list[str]] = {}
     for ex in judged:

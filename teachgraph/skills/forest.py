@@ -323,6 +323,12 @@ class SkillForest:
         return copy.deepcopy(data)
 
     @classmethod
+    def from_state(cls, data: dict[str, Any] | None) -> SkillForest:
+        """The forest a state (or a snapshot) carries: :meth:`from_data`, or an empty forest when
+        there is none yet (``None`` or ``{}``)."""
+        return cls.from_data(data) if data else cls()
+
+    @classmethod
     def from_data(cls, data: dict[str, Any]) -> SkillForest:
         """Rebuild a forest from :meth:`to_data` output, validating every node and the shape.
 

@@ -257,7 +257,7 @@ def _forest_section(data: RunData) -> str:
         for iteration, forest_data in sorted(data.forests.items()):
             parts.append(f'<div class="snapshot"><h3>Iteration {iteration}</h3>')
             try:
-                forest = SkillForest.from_data(forest_data) if forest_data else SkillForest()
+                forest = SkillForest.from_state(forest_data)
             except Exception as err:  # from_data promises ValueError, but odd shapes leak others
                 parts.append(
                     _missing(f"forest/iter-{iteration:03d}.json is not a valid forest: {type(err).__name__}: {err}")
