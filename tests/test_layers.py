@@ -94,3 +94,11 @@ def test_the_check_sees_upward_imports() -> None:
     found = _imports(source, "teachgraph.nodes.probe")
     assert found == {"teachgraph.graphs.teacher", "teachgraph.cli", "teachgraph.runner", "teachgraph.nodes"}
     assert [RANK[_layer(n)] > RANK["nodes"] for n in sorted(found)] == [True, True, False, True]
+
+
+def test_the_skill_model_does_not_import_its_pictures() -> None:
+    """skills/ is the domain model; matplotlib drawing lives above it in views/."""
+    for path in sorted((PACKAGE / "skills").rglob("*.py")):
+        found = _imports(path.read_text(), _module_name(path), is_package=path.name == "__init__.py")
+        assert not [n for n in found if _layer(n) == "views"], path
+        assert "matplotlib" not in path.read_text(), path

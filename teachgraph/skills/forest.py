@@ -17,7 +17,6 @@ import copy
 import difflib
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -410,12 +409,6 @@ class SkillForest:
         from teachgraph.skills.mermaid import forest_to_mermaid
 
         return forest_to_mermaid(self)
-
-    def draw(self, path: Path, *, title: str | None = None) -> Path:
-        """Render the forest as a top-down tree PNG at ``path`` (see :mod:`.draw`)."""
-        from teachgraph.skills.draw import draw_forest
-
-        return draw_forest(self, path, title=title)
 
     # ------------------------------------------------------------------ internals
 

@@ -1,6 +1,6 @@
 """The report's plots: PNG bytes drawn on matplotlib's Agg canvas.
 
-No pyplot (no global figure state, no GUI backend), like :mod:`teachgraph.skills.draw`, whose
+No pyplot (no global figure state, no GUI backend), like :mod:`teachgraph.views.forest_drawing`, whose
 accuracy colour scale the heat map shares.
 """
 
@@ -21,8 +21,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from teachgraph.domain import RejectionReason
-from teachgraph.skills.draw import accuracy_colormap
 from teachgraph.tracing.report.loading import UNVALIDATED, DataCounts, accuracy_of, per_skill_names, skill_series
+from teachgraph.views import accuracy_colormap
 
 __all__ = ["DPI", "MAX_STACKED_SKILLS", "REASON_COLOURS", "accuracy_plot", "data_plot", "skill_heatmap"]
 

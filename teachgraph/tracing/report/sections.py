@@ -36,6 +36,7 @@ from teachgraph.tracing.report.loading import (
 )
 from teachgraph.tracing.report.plots import accuracy_plot, data_plot, skill_heatmap
 from teachgraph.tracing.report_generators import generators_html
+from teachgraph.views import draw_forest
 
 __all__ = ["NAV", "SECTIONS", "health_banner"]
 
@@ -265,7 +266,7 @@ def _forest_section(data: RunData) -> str:
                 )
                 continue
             try:
-                png_path = forest.draw(Path(tmp) / f"forest-{iteration:03d}.png")  # under its "Iteration N" heading
+                png_path = draw_forest(forest, Path(tmp) / f"forest-{iteration:03d}.png")  # under its "Iteration N" heading
                 parts.append(_img(png_path.read_bytes(), f"skill forest at iteration {iteration}"))
             except Exception as err:  # one undrawable snapshot must not hide the others
                 log.warning("drawing the forest of iteration %d failed", iteration, exc_info=True)
