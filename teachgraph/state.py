@@ -142,6 +142,21 @@ class TeacherState(TypedDict, total=False):
     usage: Annotated[list[LLMUsage], operator.add]
 
 
+class WritingInput(TypedDict):
+    """What one writing branch receives through ``Send`` (the ``input_schema`` of the writer node)."""
+
+    job: WritingJob
+    known_questions: list[str]
+
+
+class ExplorationInput(TypedDict):
+    """What one subskill-exploration branch receives through ``Send``: one explore action."""
+
+    iteration: int
+    forest: dict[str, Any]
+    actions: list[SkillAction]
+
+
 class TeacherInput(TypedDict, total=False):
     """What a teacher step needs from the episode."""
 

@@ -25,7 +25,7 @@ from teachgraph.domain import Provenance, RejectionReason, TaskInstance, Trainin
 from teachgraph.nodes.error_analysis import format_failure
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.skills import SkillForest
-from teachgraph.state import TeacherContext, TeacherState, WritingJob
+from teachgraph.state import TeacherContext, TeacherState, WritingInput, WritingJob
 from teachgraph.text import question_key
 
 NODE = "data_writing"
@@ -130,7 +130,7 @@ def fan_out_jobs(state: TeacherState) -> list[Send] | str:
     if not jobs:
         return "validation"
     known = state.get("known_questions", [])
-    return [Send(NODE, {"job": job, "known_questions": known}) for job in jobs]
+    return [Send(NODE, WritingInput(job=job, known_questions=known)) for job in jobs]
 
 
 def _prompt(job: WritingJob, n: int, avoid: list[str]) -> str:
@@ -161,10 +161,10 @@ def _prompt(job: WritingJob, n: int, avoid: list[str]) -> str:
     return USER.format(n=n, skill=skill, description=description, errors=errors, style=style, avoid=avoid_text)
 
 
-def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dict[str, Any]:
+def data_writing(state: WritingInput, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
     """Write exactly ``job.quota`` examples if the model allows: batches, one top-up, truncation."""
     ctx = runtime.context
-    job: WritingJob = state["job"]
+    job = state["job"]
     skill = "/".join(job.skill_path)
     batch = ctx.settings.batch_size
     drafts: list[tuple[WrittenExample, str]] = []

@@ -27,7 +27,7 @@ from teachgraph.nodes.policies import (
     working_leaves,
 )
 from teachgraph.skills import SkillForest
-from teachgraph.state import SkillAction, TeacherContext, TeacherState
+from teachgraph.state import ExplorationInput, SkillAction, TeacherContext, TeacherState
 
 NODE = "policy"
 
@@ -216,7 +216,8 @@ def route_after_policy(state: TeacherState) -> list[Send] | str:
         return "rebalance"
     return [
         Send(
-            "subskill_exploration", {"iteration": state.get("iteration", 0), "forest": state["forest"], "actions": [a]}
+            "subskill_exploration",
+            ExplorationInput(iteration=state.get("iteration", 0), forest=state["forest"], actions=[a]),
         )
         for a in explores
     ]

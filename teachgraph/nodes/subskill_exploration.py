@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.skills import SkillForest
 from teachgraph.skills.names import name_key
-from teachgraph.state import ExploredSubskills, SkillAction, TeacherContext
+from teachgraph.state import ExplorationInput, ExploredSubskills, SkillAction, TeacherContext
 
 NODE = "subskill_exploration"
 
@@ -66,7 +66,7 @@ def propose(calls: NodeCalls, forest: SkillForest, action: SkillAction) -> list[
     return chosen
 
 
-def subskill_exploration(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dict[str, Any]:
+def subskill_exploration(state: ExplorationInput, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
     """Handle one explore action (this node runs once per explored skill, via ``Send``)."""
     iteration = state.get("iteration", 0)
     forest = SkillForest.from_data(state["forest"])
