@@ -7,9 +7,10 @@ traceback. Messages say what was wrong *and* what to do about it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+if TYPE_CHECKING:  # only for the annotation: the sandbox imports this module without third-party packages
+    from pydantic import ValidationError
 
 
 class TeachgraphError(Exception):
