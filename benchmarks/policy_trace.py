@@ -14,10 +14,10 @@ import yaml
 from langgraph.graph import END, START, StateGraph
 
 from teachgraph.config import TeacherSettings
-from teachgraph.graphs.state import TeacherContext, TeacherState
 from teachgraph.nodes.policy import make_policy_node
 from teachgraph.providers import ModelRouter
 from teachgraph.skills import SkillForest
+from teachgraph.state import TeacherContext, TeacherState
 from teachgraph.tasks import load_task
 from teachgraph.tracing.rundir import RunDir
 

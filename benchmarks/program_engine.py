@@ -25,10 +25,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from teachgraph.config import load_config
-from teachgraph.graphs.state import TeacherContext
 from teachgraph.graphs.teacher import build_teacher
 from teachgraph.nodes.evaluate import evaluate_split
 from teachgraph.providers import ModelRouter
+from teachgraph.state import TeacherContext
 from teachgraph.student import build_student
 from teachgraph.tasks import load_task
 

@@ -37,11 +37,11 @@ from langgraph.graph import END, START, StateGraph
 
 from teachgraph.config import TeacherSettings
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import TeacherContext, TeacherState
 from teachgraph.nodes.skill_induction import FALLBACK_SKILL, skill_induction
 from teachgraph.providers import ModelRouter
 from teachgraph.skills import SkillForest
 from teachgraph.skills.structure import group_frames, question_frame
+from teachgraph.state import TeacherContext, TeacherState
 from teachgraph.tasks import load_task
 from teachgraph.tracing.rundir import RunDir
 

@@ -21,10 +21,10 @@ from langgraph.runtime import Runtime
 from teachgraph.config import TeacherSettings
 from teachgraph.domain import EvaluatedInstance, RejectionReason, Verdict
 from teachgraph.graphs import TeacherContext, insert_after, skill_tree
-from teachgraph.graphs.state import TeacherState
 from teachgraph.nodes.evaluate import evaluate_split
 from teachgraph.nodes.llm import trace
 from teachgraph.providers import ModelRouter
+from teachgraph.state import TeacherState
 from teachgraph.student import StudentConfig, build_student
 from teachgraph.tasks import load_task
 from teachgraph.tasks.answers import extract_answer

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from teachgraph.costs import Price
-from teachgraph.errors import ConfigError, DataNotFoundError
+from teachgraph.errors import ConfigError, DataNotFoundError, describe_validation_error
 from teachgraph.providers.faults import RetrySettings
 from teachgraph.sandbox import SandboxMode
 from teachgraph.student.config import KNOWN_MODELS, StudentConfig
@@ -293,13 +293,6 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _one_line(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"invalid config {source}: {where}: {first['msg']}{more}"
-
-
 def parse_config(
     data: dict[str, Any], *, source: str = "", preset: str | None = None, base_dir: Path | None = None
 ) -> RunConfig:
@@ -320,7 +313,9 @@ def parse_config(
     try:
         return RunConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_one_line(err, source)) from None
+        raise ConfigError(
+            f"invalid config {source}: {describe_validation_error(err, limit=1, root='(top level)')}"
+        ) from None
 
 
 def load_config(path: str | Path, *, preset: str | None = None) -> RunConfig:

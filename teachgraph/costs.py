@@ -41,7 +41,7 @@ DEFAULT_PRICES: dict[str, Price] = {
 
 
 class Usage(Protocol):
-    """One LLM call's tokens (``teachgraph.graphs.state.LLMUsage`` has this shape)."""
+    """One LLM call's tokens (``teachgraph.state.LLMUsage`` has this shape)."""
 
     node: str
     model: str

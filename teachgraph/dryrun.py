@@ -26,7 +26,6 @@ from rich.table import Table
 from teachgraph.config import TEACHER_NODES, RunConfig
 from teachgraph.costs import call_cost, format_cost, price_for, price_table
 from teachgraph.domain import EvaluatedInstance, TaskInstance
-from teachgraph.graphs.state import ErrorAnalysis, TeacherContext, WritingJob
 from teachgraph.nodes import allocation as allocation_node
 from teachgraph.nodes import data_writing as writing_node
 from teachgraph.nodes import error_analysis as analysis_node
@@ -40,6 +39,7 @@ from teachgraph.providers.resolve import default_structured_method
 from teachgraph.providers.text_reply import TextReply
 from teachgraph.skills import SkillForest
 from teachgraph.skills.structure import group_frames, question_frame
+from teachgraph.state import ErrorAnalysis, TeacherContext, WritingJob
 from teachgraph.tasks import load_task
 
 # Token pieces of BPE vocabularies of recent models (Qwen2.5, Llama 3, GPT-4o): every digit is

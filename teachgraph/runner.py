@@ -27,13 +27,13 @@ from teachgraph.costs import price_for, price_table
 from teachgraph.errors import ConfigError, TeachgraphError
 from teachgraph.failpoints import failpoint, watch_sql
 from teachgraph.graphs.checkpoint import sqlite_checkpointer
-from teachgraph.graphs.episode import EpisodeContext, episode, stop_reason
-from teachgraph.graphs.state import TeacherContext
+from teachgraph.graphs.episode import episode, stop_reason
 from teachgraph.graphs.teacher import build_teacher
 from teachgraph.providers import ModelRouter
 from teachgraph.providers.faults import ProviderStop
 from teachgraph.redaction import describe_exception
 from teachgraph.sandbox import Sandbox
+from teachgraph.state import EpisodeContext, TeacherContext
 from teachgraph.student import build_student
 from teachgraph.tasks import load_task
 from teachgraph.tracing.report import write_report

@@ -16,12 +16,13 @@ from collections.abc import Callable
 from langchain_core.messages import BaseMessage
 
 from teachgraph.providers import ModelRouter, ScriptedChatModel
+from teachgraph.providers.messages import message_text
 
 Responder = Callable[[list[BaseMessage]], str]
 
 
 def _text(messages: list[BaseMessage]) -> str:
-    return "\n".join(str(m.content) for m in messages)
+    return "\n".join(message_text(m) for m in messages)
 
 
 def _seed(text: str) -> int:

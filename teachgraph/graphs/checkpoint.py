@@ -24,10 +24,13 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel
 from typing_extensions import is_typeddict
 
-from teachgraph.graphs.episode import EpisodeState
-from teachgraph.graphs.state import TeacherInput, TeacherOutput, TeacherState
+from teachgraph.state import EpisodeState, TeacherInput, TeacherOutput, TeacherState
 
 TypeKey = tuple[str, str]
+
+# The records lived in ``teachgraph.graphs.state`` before they moved to ``teachgraph.state``;
+# checkpoints written then name them by the old module, which still re-exports them.
+_MOVED_MODULES = {"teachgraph.state": "teachgraph.graphs.state"}
 
 
 def state_types(schemas: Iterable[Any]) -> set[TypeKey]:
@@ -82,7 +85,8 @@ def _hints(typ: type) -> dict[str, Any]:
 def episode_state_types(*extra_schemas: Any) -> set[TypeKey]:
     """The types checkpointed by an episode: its state, the teacher's, and ``extra_schemas``
     (e.g. the state schema of a custom teacher graph)."""
-    return state_types([EpisodeState, TeacherState, TeacherInput, TeacherOutput, *extra_schemas])
+    found = state_types([EpisodeState, TeacherState, TeacherInput, TeacherOutput, *extra_schemas])
+    return found | {(_MOVED_MODULES[m], name) for m, name in found if m in _MOVED_MODULES}
 
 
 def serializer(*extra_schemas: Any) -> JsonPlusSerializer:

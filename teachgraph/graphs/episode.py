@@ -8,55 +8,19 @@ the node that makes it, atomically, so a resumed run rewrites rather than duplic
 
 from __future__ import annotations
 
-import operator
 from collections import Counter
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from typing_extensions import TypedDict
 
-from teachgraph.config import LoopSettings, RunConfig
+from teachgraph.config import LoopSettings
 from teachgraph.costs import format_cost, ledger, merge_ledgers, price_table
-from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import TeacherContext
-from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.evaluate import evaluate
 from teachgraph.nodes.train import train
-from teachgraph.student.base import Student
-from teachgraph.tasks.base import Task
+from teachgraph.state import EpisodeContext, EpisodeState
+from teachgraph.text import question_key
 from teachgraph.tracing.events import emit
-from teachgraph.tracing.rundir import RunDir
-
-
-class EpisodeState(TypedDict, total=False):
-    """Episode state: small, serialisable; data and adapters are referenced by path."""
-
-    iteration: int
-    forest: dict[str, Any]
-    evaluated: list[EvaluatedInstance]
-    reports: list[dict[str, Any]]
-    adapter: str | None
-    known_questions: list[str]
-    accepted_total: int
-    train_stats: dict[str, Any]
-    evaluations: Annotated[list[dict[str, Any]], operator.add]
-    rounds: Annotated[list[dict[str, Any]], operator.add]
-    stop_reason: str | None
-
-
-@dataclass
-class EpisodeContext:
-    """Run-scoped dependencies of the episode (``runtime.context``); never checkpointed."""
-
-    config: RunConfig
-    task: Task
-    student: Student
-    teacher_graph: Any  # a compiled teacher graph
-    teacher_context: TeacherContext
-    run_dir: RunDir
-    run_id: str
 
 
 def teacher(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:

@@ -24,10 +24,10 @@ from langgraph.runtime import Runtime
 
 from teachgraph.config import load_config
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import TeacherContext, TeacherState
 from teachgraph.graphs.teacher import BUILDERS
 from teachgraph.providers import ModelRouter
 from teachgraph.sandbox import Sandbox
+from teachgraph.state import TeacherContext, TeacherState
 from teachgraph.tasks import load_task
 
 ROOT = Path(__file__).resolve().parents[2]

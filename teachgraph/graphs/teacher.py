@@ -21,7 +21,6 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from teachgraph.errors import UnknownNameError
-from teachgraph.graphs.state import TeacherContext, TeacherInput, TeacherOutput, TeacherState
 from teachgraph.nodes.allocation import allocation, open_ended_targets, rebalance
 from teachgraph.nodes.data_writing import data_writing, fan_out_jobs
 from teachgraph.nodes.difficulty_probe import difficulty_probe
@@ -33,6 +32,7 @@ from teachgraph.nodes.review import human_review
 from teachgraph.nodes.skill_induction import skill_induction
 from teachgraph.nodes.subskill_exploration import subskill_exploration
 from teachgraph.nodes.validation import validation
+from teachgraph.state import ExplorationInput, TeacherContext, TeacherInput, TeacherOutput, TeacherState, WritingInput
 
 
 def make_observe(with_state: bool) -> Callable[[TeacherState], dict[str, Any]]:
@@ -70,7 +70,7 @@ def _base(with_state: bool, review: bool = False, engine: str = "examples") -> S
     )
     graph.add_node("observe", make_observe(with_state))
     graph.add_edge(START, "observe")
-    graph.add_node("data_writing", WRITERS[engine])
+    graph.add_node("data_writing", WRITERS[engine], input_schema=WritingInput)
     graph.add_node("validation", validation)
     graph.add_edge("data_writing", "validation")
     # After validation: a person's review (an interrupt; see nodes/review.py), then, for the
@@ -140,7 +140,7 @@ def skill_tree(
     graph = _base(with_state, review, engine)
     graph.add_node("skill_induction", skill_induction)
     graph.add_node("policy", make_policy_node(policy))
-    graph.add_node("subskill_exploration", subskill_exploration)
+    graph.add_node("subskill_exploration", subskill_exploration, input_schema=ExplorationInput)
     graph.add_node("rebalance", rebalance)
     _analysis_then(graph, with_state, "skill_induction")
     graph.add_edge("skill_induction", "policy")

@@ -12,12 +12,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext, TeacherState
 from teachgraph.nodes.data_writing import plan_jobs
-from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.nodes.policies import root_budgets, split_budget
 from teachgraph.nodes.policy import QuotaSetting
 from teachgraph.skills import SkillForest
+from teachgraph.state import TeacherContext, TeacherState
 
 
 def _finish(
@@ -79,8 +79,7 @@ def allocation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
     forest = SkillForest.from_data(state["forest"])
     before = forest.copy()
     with_state = state.get("with_state", True)
-    failures: list[NodeFailure] = []
-    usage: list[LLMUsage] = []
+    calls = NodeCalls(runtime, "allocation", iteration)
     mode = s.allocation if with_state else "uniform"
     quotas = root_budgets(forest, s.examples_per_iteration, with_state=with_state and mode != "uniform")
     reason = "error-weighted: weaker skills get more" if mode == "error_weighted" else "uniform split"
@@ -91,16 +90,11 @@ def allocation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
             lines.append(
                 f"- {forest.node(r).name}: accuracy {'unknown' if acc is None else f'{acc:.2f}'}; {forest.node(r).generated_total} written"
             )
-        answer = ask(
-            runtime,
-            "allocation",
+        answer = calls.ask(
             Allocation,
             messages(ALLOC_SYSTEM, ALLOC_USER.format(budget=s.examples_per_iteration, skills="\n".join(lines))),
-            iteration=iteration,
         )
-        usage.append(answer.usage)
         if answer.value is None:
-            failures.append(answer.failure)  # type: ignore[arg-type]
             reason = "fallback to error-weighted (model failed)"
         else:
             asked = {p: q.quota for q in answer.value.quotas if (p := forest.find(q.subskill)) is not None}
@@ -114,10 +108,7 @@ def allocation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
     for root, quota in quotas.items():
         forest.set_quota(root, quota)
     trace(runtime, "decision", node="allocation", iteration=iteration, policy=mode, reason=reason, quotas=quotas)
-    out = _finish(state, runtime, forest, before, "allocation", dict.fromkeys(quotas, "allocate"))
-    out["failures"] = failures
-    out["usage"] = usage
-    return out
+    return calls.update(**_finish(state, runtime, forest, before, "allocation", dict.fromkeys(quotas, "allocate")))
 
 
 def open_ended_targets(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
@@ -127,7 +118,7 @@ def open_ended_targets(state: TeacherState, runtime: Runtime[TeacherContext]) ->
     Targets are recorded in the forest too, so reports show what the teacher aimed at.
     """
     ctx, iteration = runtime.context, state.get("iteration", 0)
-    forest = SkillForest.from_data(state["forest"]) if state.get("forest") else SkillForest()
+    forest = SkillForest.from_state(state.get("forest"))
     before = forest.copy()
     for path in forest.quotas():
         forest.set_quota(path, 0)

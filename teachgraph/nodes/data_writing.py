@@ -22,11 +22,11 @@ from langgraph.types import Send
 from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import Provenance, RejectionReason, TaskInstance, TrainingExample, Verdict
-from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext, TeacherState, WritingJob
-from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.error_analysis import format_failure
-from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.skills import SkillForest
+from teachgraph.state import TeacherContext, TeacherState, WritingInput, WritingJob
+from teachgraph.text import question_key
 
 NODE = "data_writing"
 
@@ -130,7 +130,7 @@ def fan_out_jobs(state: TeacherState) -> list[Send] | str:
     if not jobs:
         return "validation"
     known = state.get("known_questions", [])
-    return [Send(NODE, {"job": job, "known_questions": known}) for job in jobs]
+    return [Send(NODE, WritingInput(job=job, known_questions=known)) for job in jobs]
 
 
 def _prompt(job: WritingJob, n: int, avoid: list[str]) -> str:
@@ -161,17 +161,16 @@ def _prompt(job: WritingJob, n: int, avoid: list[str]) -> str:
     return USER.format(n=n, skill=skill, description=description, errors=errors, style=style, avoid=avoid_text)
 
 
-def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dict[str, Any]:
+def data_writing(state: WritingInput, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
     """Write exactly ``job.quota`` examples if the model allows: batches, one top-up, truncation."""
     ctx = runtime.context
-    job: WritingJob = state["job"]
+    job = state["job"]
     skill = "/".join(job.skill_path)
     batch = ctx.settings.batch_size
     drafts: list[tuple[WrittenExample, str]] = []
     seen = set(state.get("known_questions", []))
     distinct = 0
-    failures: list[NodeFailure] = []
-    usage: list[LLMUsage] = []
+    calls = NodeCalls(runtime, NODE, job.iteration)
     planned_calls = math.ceil(job.quota / batch)
     for call in range(planned_calls + 1):  # the +1 is the single top-up
         missing = job.quota - distinct
@@ -182,19 +181,14 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
         n = min(batch, missing) if call < planned_calls else missing
         prompt = messages(SYSTEM, _prompt(job, n, [d.question for d, _ in drafts]))
         seed = int(hashlib.sha256(f"{ctx.settings.seed}|{job.iteration}|{skill}|{call}".encode()).hexdigest()[:8], 16)
-        answer = ask(
-            runtime,
-            NODE,
+        answer = calls.ask(
             batch_schema(n),
             prompt,
-            iteration=job.iteration,
             skill=skill,
             purpose="write examples",
             sampling={"temperature": ctx.settings.writer_temperature, "seed": seed},
         )
-        usage.append(answer.usage)
         if answer.value is None:
-            failures.append(answer.failure)  # type: ignore[arg-type]
             continue
         for ex in answer.value.examples:
             drafts.append((ex, answer.model))
@@ -246,14 +240,7 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
         examples.append(example)
     shortfall = max(job.quota - distinct, 0)
     if shortfall:
-        failures.append(
-            NodeFailure(
-                node=NODE,
-                iteration=job.iteration,
-                skill=skill,
-                error=f"under-filled: {shortfall} of {job.quota} examples missing",
-            )
-        )
+        calls.fail(f"under-filled: {shortfall} of {job.quota} examples missing", skill=skill)
     trace(
         runtime,
         "written",
@@ -265,4 +252,4 @@ def data_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dic
         over_quota=max(distinct - job.quota, 0),
         shortfall=shortfall,
     )
-    return {"written": examples, "failures": failures, "usage": usage}
+    return calls.update(written=examples)

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections import Counter
 from collections.abc import Iterable
 
-# Operators are tokens too: "4 - 5" and "4 + 5" are different questions.
-_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[-+*/^=<>%]")
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased word, number and operator tokens (other punctuation and spacing ignored)."""
-    return _WORD.findall(text.lower())
-
-
-def question_key(text: str) -> str:
-    """A stable hash of a question's tokens: equal for questions that differ only in case/spacing/punctuation."""
-    return hashlib.sha256(" ".join(tokens(text)).encode()).hexdigest()[:24]
+from teachgraph.text import question_key as question_key  # re-exported: the nodes' old import path
+from teachgraph.text import tokens
 
 
 class NgramIndex:

@@ -18,10 +18,10 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from teachgraph.domain import RejectionReason, TrainingExample, Verdict
-from teachgraph.graphs.state import TeacherContext, TeacherState
 from teachgraph.nodes.llm import trace
 from teachgraph.skills import SkillForest
 from teachgraph.skills.generator import GeneratorRecord
+from teachgraph.state import TeacherContext, TeacherState
 from teachgraph.tasks.answers import extract_answer
 
 NODE = "difficulty_probe"

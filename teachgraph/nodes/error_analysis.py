@@ -7,8 +7,8 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import ErrorAnalysis, ErrorGroup, TeacherContext, TeacherState
-from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.nodes.llm import NodeCalls, messages, trace
+from teachgraph.state import ErrorAnalysis, ErrorGroup, TeacherContext, TeacherState
 
 NODE = "error_analysis"
 
@@ -63,9 +63,10 @@ def error_analysis(state: TeacherState, runtime: Runtime[TeacherContext]) -> dic
             max_groups=ctx.settings.max_skills,
         ),
     )
-    answer = ask(runtime, NODE, ErrorAnalysis, prompt, iteration=iteration)
+    calls = NodeCalls(runtime, NODE, iteration)
+    answer = calls.ask(ErrorAnalysis, prompt)
     if answer.value is None:
-        return {"analysis": None, "failures": [answer.failure], "usage": [answer.usage]}
+        return calls.update(analysis=None)
     by_alias = {f"q{n}": e.instance.id for n, e in enumerate(shown, 1)}
     by_alias |= {e.instance.id: e.instance.id for e in shown}  # a model that echoes real ids is fine too
     groups: list[ErrorGroup] = []
@@ -82,4 +83,4 @@ def error_analysis(state: TeacherState, runtime: Runtime[TeacherContext]) -> dic
         groups=[g.model_dump() for g in groups],
         failures_shown=len(shown),
     )
-    return {"analysis": ErrorAnalysis(groups=groups), "usage": [answer.usage]}
+    return calls.update(analysis=ErrorAnalysis(groups=groups))

@@ -8,6 +8,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from teachgraph.domain import EvaluatedInstance, EvaluationReport, Split, TaskInstance
+from teachgraph.state import EpisodeContext, EpisodeState
 from teachgraph.student.base import Student
 from teachgraph.tasks.base import Task
 from teachgraph.tracing.events import emit
@@ -32,7 +33,7 @@ def evaluate_split(student: Student, task: Task, instances: list[TaskInstance]) 
     return out
 
 
-def evaluate(state: dict[str, Any], runtime: Runtime[Any]) -> dict[str, Any]:
+def evaluate(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Evaluate the current student on validation (and test), after loading the state's adapter.
 
     The adapter comes from state, not from the student object, so a resumed run evaluates the

@@ -8,17 +8,17 @@ place goes to the visible :data:`FALLBACK_SKILL` bucket) and never create more t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
-from teachgraph.nodes.llm import ask, messages
+from teachgraph.nodes.llm import NodeCalls, messages
 from teachgraph.skills import SkillForest
 from teachgraph.skills.names import name_key
 from teachgraph.skills.structure import group_frames, nearest_frame, question_frame
+from teachgraph.state import TeacherContext
 
 NODE = "skill_induction"
 FALLBACK_SKILL = "other"
@@ -34,8 +34,7 @@ QUESTION_CHARS = 160
 class Induced:
     """What one induction pass cost and left over."""
 
-    failures: list[NodeFailure] = field(default_factory=list)
-    usage: list[LLMUsage] = field(default_factory=list)
+    calls: NodeCalls
     fallbacks: int = 0
 
 
@@ -167,7 +166,7 @@ def structure_assign(
     show_results: bool = True,
 ) -> Induced:
     """Assign by frame: known frames go to their skill; new frames are grouped and named by the model."""
-    ctx, out = runtime.context, Induced()
+    ctx, out = runtime.context, Induced(NodeCalls(runtime, NODE, iteration))
     max_skills = ctx.settings.max_skills
     known = {f: p for f, p in dict(forest.graph.graph.get(FRAMES_KEY, {})).items() if p in forest}
     new: list[tuple[EvaluatedInstance, str]] = []
@@ -195,10 +194,7 @@ def structure_assign(
             ),
         )
         schema = bounded(GroupNames, "skills", GroupName, len(groups))
-        answer = ask(runtime, NODE, schema, prompt, iteration=iteration, purpose="name groups")
-        out.usage.append(answer.usage)
-        if answer.value is None:
-            out.failures.append(answer.failure)  # type: ignore[arg-type]
+        answer = out.calls.ask(schema, prompt, purpose="name groups")
         named = {g.group.strip().strip("[]").lower(): g for g in (answer.value.skills if answer.value else [])}
         ids = [f"g{k + 1}" for k in groups]
         for gid in _name_clash(named, ids, forest, max_skills)[1:]:  # the first keeps the name
@@ -274,7 +270,7 @@ def two_stage_assign(
     system: str,
 ) -> Induced:
     """Label each pending question with a fine skill, group the labels, assign by membership."""
-    ctx, out = runtime.context, Induced()
+    ctx, out = runtime.context, Induced(NodeCalls(runtime, NODE, iteration))
     label_of: dict[str, str] = {}  # instance id -> label key
     for start in range(0, len(pending), LABEL_CHUNK):
         chunk = pending[start : start + LABEL_CHUNK]
@@ -286,10 +282,8 @@ def two_stage_assign(
             ),
         )
         schema = bounded(Labels, "labels", Label, len(chunk))
-        answer = ask(runtime, NODE, schema, prompt, iteration=iteration, purpose="label questions")
-        out.usage.append(answer.usage)
+        answer = out.calls.ask(schema, prompt, purpose="label questions")
         if answer.value is None:
-            out.failures.append(answer.failure)  # type: ignore[arg-type]
             continue
         by_alias = {f"q{n}": e.instance.id for n, e in enumerate(chunk, 1)}
         for lab in answer.value.labels:
@@ -309,10 +303,7 @@ def two_stage_assign(
                 max_skills=ctx.settings.max_skills,
             ),
         )
-        answer = ask(runtime, NODE, Categories, prompt, iteration=iteration, purpose="group labels")
-        out.usage.append(answer.usage)
-        if answer.value is None:
-            out.failures.append(answer.failure)  # type: ignore[arg-type]
+        answer = out.calls.ask(Categories, prompt, purpose="group labels")
         path_of: dict[str, str] = {}
         for cat in answer.value.categories if answer.value else []:
             path = _add_or_find(forest, cat.name, cat.description, iteration, ctx.settings.max_skills)

@@ -8,17 +8,18 @@ latency, outcome, and the full prompt and response, which the run directory keep
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
-from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
 from teachgraph.providers import ResolvedModel, structured_call
 from teachgraph.providers.faults import FailureLimit, status_code
+from teachgraph.providers.messages import message_text
 from teachgraph.redaction import describe_exception
+from teachgraph.state import LLMUsage, NodeFailure, TeacherContext
 from teachgraph.tracing.events import emit
 from teachgraph.tracing.llm_calls import PREVIEW_CHARS, TRANSCRIPT_KEY, new_call_id, transcript
 
@@ -81,7 +82,7 @@ def ask(
     result = structured_call(
         model, schema, prompt, max_attempts=ctx.settings.max_attempts, retry=ctx.settings.retry, on_retry=on_retry
     )
-    prompt_text = "\n".join(str(m.content) for m in prompt)
+    prompt_text = "\n".join(message_text(m) for m in prompt)
     trace(
         runtime,
         "llm_call",
@@ -111,6 +112,54 @@ def ask(
     failure_limit(ctx).record(node, model.label, result.failure, result.error)
     usage = LLMUsage(node=node, model=model.label, input_tokens=result.input_tokens, output_tokens=result.output_tokens)
     return Answer(value=result.value, model=model.label, failure=failure, usage=usage)
+
+
+@dataclass
+class NodeCalls:
+    """The LLM calls of one node run: :meth:`ask` keeps every call's usage and failure, and
+    :meth:`update` returns them with the node's partial state update, so a node reads as its logic.
+
+    ``failures`` and ``usage`` are the lists the teacher state appends (``operator.add``).
+    """
+
+    runtime: Runtime[TeacherContext]
+    node: str
+    iteration: int
+    failures: list[NodeFailure] = field(default_factory=list)
+    usage: list[LLMUsage] = field(default_factory=list)
+
+    def ask(
+        self,
+        schema: type[T],
+        prompt: list[BaseMessage],
+        *,
+        skill: str | None = None,
+        purpose: str = "",
+        sampling: dict[str, Any] | None = None,
+    ) -> Answer[T]:
+        """:func:`ask` as this node, recording the call's usage and (if it failed) its failure."""
+        answer = ask(
+            self.runtime,
+            self.node,
+            schema,
+            prompt,
+            iteration=self.iteration,
+            skill=skill,
+            purpose=purpose,
+            sampling=sampling,
+        )
+        self.usage.append(answer.usage)
+        if answer.failure is not None:
+            self.failures.append(answer.failure)
+        return answer
+
+    def fail(self, error: str, *, skill: str | None = None) -> None:
+        """Record a failure of this node that is not a failed call (e.g. an under-filled quota)."""
+        self.failures.append(NodeFailure(node=self.node, iteration=self.iteration, error=error, skill=skill))
+
+    def update(self, **fields: Any) -> dict[str, Any]:
+        """The node's partial update: ``fields`` plus this run's ``failures`` and ``usage``."""
+        return {**fields, "failures": self.failures, "usage": self.usage}
 
 
 def failure_limit(ctx: TeacherContext) -> FailureLimit:

@@ -16,8 +16,8 @@ import math
 import random
 from typing import Protocol
 
-from teachgraph.graphs.state import SkillAction
 from teachgraph.skills import SkillForest
+from teachgraph.state import SkillAction
 
 
 class Policy(Protocol):

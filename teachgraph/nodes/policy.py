@@ -15,8 +15,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel, Field
 
-from teachgraph.graphs.state import LLMUsage, NodeFailure, SkillAction, TeacherContext, TeacherState
-from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.config import TeacherSettings
+from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.nodes.policies import (
     Policy,
     alternating_policy,
@@ -27,6 +27,7 @@ from teachgraph.nodes.policies import (
     working_leaves,
 )
 from teachgraph.skills import SkillForest
+from teachgraph.state import ExplorationInput, SkillAction, TeacherContext, TeacherState
 
 NODE = "policy"
 
@@ -116,11 +117,17 @@ def _to_action(
     return None
 
 
-def llm_policy(
-    forest: SkillForest, runtime: Runtime[TeacherContext], iteration: int
-) -> tuple[list[SkillAction], list[NodeFailure], list[LLMUsage]]:
+# Policies by their ``teacher.policy`` name, each built from the teacher settings.
+POLICIES: dict[str, Callable[[TeacherSettings], Policy]] = {
+    "alternating": lambda s: alternating_policy,
+    "random": lambda s: make_random_policy(s.seed),
+    "bandit": lambda s: make_bandit_policy(),
+}
+
+
+def llm_policy(forest: SkillForest, calls: NodeCalls) -> list[SkillAction]:
     """Ask the policy model; fall back to the handwritten policy per skill it got wrong."""
-    s = runtime.context.settings
+    s, iteration = calls.runtime.context.settings, calls.iteration
     shares = root_budgets(forest, s.examples_per_iteration, with_state=True)
     prompt = messages(
         SYSTEM,
@@ -133,7 +140,7 @@ def llm_policy(
             names=", ".join(repr(forest.node(r).name) for r in forest.roots()),
         ),
     )
-    answer = ask(runtime, NODE, PolicyDecision, prompt, iteration=iteration, purpose="explore/exploit")
+    answer = calls.ask(PolicyDecision, prompt, purpose="explore/exploit")
     fallback = {
         a.skill: a
         for a in alternating_policy(
@@ -160,7 +167,7 @@ def llm_policy(
             fb = fallback[root]
             why = "model failed" if answer.value is None else "model gave no usable decision for this skill"
             actions.append(fb.model_copy(update={"reason": f"fallback to handwritten ({why}): {fb.reason}"}))
-    return actions, [answer.failure] if answer.failure else [], [answer.usage]
+    return actions
 
 
 def make_policy_node(custom: Policy | None = None) -> Callable[..., dict[str, Any]]:
@@ -171,8 +178,7 @@ def make_policy_node(custom: Policy | None = None) -> Callable[..., dict[str, An
         s, iteration = runtime.context.settings, state.get("iteration", 0)
         forest = SkillForest.from_data(state["forest"])
         with_state = state.get("with_state", True)
-        usage: list[LLMUsage] = []
-        failures: list[NodeFailure] = []
+        calls = NodeCalls(runtime, NODE, iteration)
         kwargs = dict(
             iteration=iteration,
             budget=s.examples_per_iteration,
@@ -182,15 +188,11 @@ def make_policy_node(custom: Policy | None = None) -> Callable[..., dict[str, An
         )
         if custom is not None:
             actions, name = custom(forest, **kwargs), getattr(custom, "__name__", "custom")
-        elif s.policy == "llm" and with_state:
-            actions, failures, usage = llm_policy(forest, runtime, iteration)
-            name = "llm"
-        elif s.policy == "random":
-            actions, name = make_random_policy(s.seed)(forest, **kwargs), "random"
-        elif s.policy == "bandit":
-            actions, name = make_bandit_policy()(forest, **kwargs), "bandit"
-        else:
-            actions, name = alternating_policy(forest, **kwargs), "alternating"
+        elif s.policy == "llm" and with_state:  # the one policy that calls a model: it needs the node's calls
+            actions, name = llm_policy(forest, calls), "llm"
+        else:  # "llm" without state (nothing to decide from) falls back to the handwritten policy
+            name = s.policy if s.policy in POLICIES else "alternating"
+            actions = POLICIES[name](s)(forest, **kwargs)
         for a in actions:
             trace(
                 runtime,
@@ -202,7 +204,7 @@ def make_policy_node(custom: Policy | None = None) -> Callable[..., dict[str, An
                 action=a.kind,
                 **a.model_dump(exclude={"skill", "kind"}),
             )
-        return {"actions": actions, "forest": forest.to_data(), "failures": failures, "usage": usage}
+        return calls.update(actions=actions, forest=forest.to_data())
 
     return policy
 
@@ -214,7 +216,8 @@ def route_after_policy(state: TeacherState) -> list[Send] | str:
         return "rebalance"
     return [
         Send(
-            "subskill_exploration", {"iteration": state.get("iteration", 0), "forest": state["forest"], "actions": [a]}
+            "subskill_exploration",
+            ExplorationInput(iteration=state.get("iteration", 0), forest=state["forest"], actions=[a]),
         )
         for a in explores
     ]

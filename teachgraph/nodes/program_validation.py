@@ -19,12 +19,12 @@ from enum import StrEnum
 
 from langgraph.runtime import Runtime
 
-from teachgraph.graphs.state import LLMUsage, NodeFailure, TeacherContext
 from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.llm import ask, messages
 from teachgraph.nodes.program_contract import CheckPrograms, Draw, derive_seed, harness, parse_output, run_in_sandbox
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorStats
+from teachgraph.state import LLMUsage, NodeFailure, TeacherContext
 
 
 class GeneratorRejection(StrEnum):

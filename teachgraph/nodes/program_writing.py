@@ -19,7 +19,6 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from teachgraph.domain import Provenance, TrainingExample
-from teachgraph.graphs.state import GeneratorUpdate, LLMUsage, NodeFailure, TeacherContext, WritingJob
 from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.error_analysis import format_failure
 from teachgraph.nodes.llm import ask, messages, trace
@@ -28,6 +27,7 @@ from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed,
 from teachgraph.nodes.program_validation import GeneratorVerdict, validate_generator
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorRecord, source_hash
+from teachgraph.state import GeneratorUpdate, LLMUsage, NodeFailure, TeacherContext, WritingJob
 
 NODE = "data_writing"
 MAX_DRAW_ROUNDS = 4

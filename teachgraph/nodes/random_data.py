@@ -15,10 +15,10 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from teachgraph.domain import Provenance, RejectionReason, TrainingExample, Verdict
-from teachgraph.graphs.state import TeacherContext, TeacherInput, TeacherOutput, TeacherState
-from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.llm import trace
 from teachgraph.nodes.policies import split_budget
+from teachgraph.state import TeacherContext, TeacherInput, TeacherOutput, TeacherState
+from teachgraph.text import question_key
 
 NODE = "random_data"
 

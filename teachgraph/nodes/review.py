@@ -24,11 +24,12 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from teachgraph.domain import RejectionReason, TrainingExample, Verdict
-from teachgraph.graphs.state import TeacherContext, TeacherState
-from teachgraph.nodes.decontamination import question_key
+from teachgraph.errors import describe_validation_error
 from teachgraph.nodes.llm import trace
 from teachgraph.nodes.validation import judge
 from teachgraph.skills import SkillForest
+from teachgraph.state import TeacherContext, TeacherState
+from teachgraph.text import question_key
 
 NODE = "human_review"
 EDITABLE = ("question", "answer", "program")
@@ -84,8 +85,7 @@ def parse_decision(raw: Any, examples: list[TrainingExample]) -> tuple[ReviewDec
     try:
         decision = ReviewDecision.model_validate(raw)
     except ValidationError as err:
-        first = err.errors()[0]
-        return None, f"invalid review decision at {'.'.join(map(str, first['loc'])) or 'top'}: {first['msg']}"
+        return None, f"invalid review decision at {describe_validation_error(err, limit=1, root='top')}"
     ids = {ex.id for ex in examples}
     by_number = {str(n): ex.id for n, ex in enumerate(examples, 1)}
 
@@ -220,6 +220,6 @@ def human_review(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[
         edited=len(decision.edit),
         accepted_after=sum(ex.accepted for ex in reviewed),
     )
-    forest = SkillForest.from_data(state["forest"]) if state.get("forest") else SkillForest()
+    forest = SkillForest.from_state(state.get("forest"))
     _recount(forest, examples, reviewed)
     return {"examples": reviewed, "forest": forest.to_data()}

@@ -25,7 +25,6 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import TeacherContext, TeacherState
 from teachgraph.nodes.induction_methods import (
     FALLBACK_SKILL,
     NODE,
@@ -35,8 +34,9 @@ from teachgraph.nodes.induction_methods import (
     structure_assign,
     two_stage_assign,
 )
-from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.skills import SkillForest
+from teachgraph.state import TeacherContext, TeacherState
 
 __all__ = ["FALLBACK_SKILL", "skill_induction"]
 
@@ -89,7 +89,7 @@ def _direct_assign(
     forest: SkillForest, runtime: Runtime[TeacherContext], pending: list[EvaluatedInstance], iteration: int
 ) -> Induced:
     ctx = runtime.context
-    out = Induced()
+    out = Induced(NodeCalls(runtime, NODE, iteration))
     for start in range(0, len(pending), CHUNK):
         chunk = pending[start : start + CHUNK]
         existing = forest.roots()
@@ -106,12 +106,9 @@ def _direct_assign(
                 max_skills=max(room, 1) if not existing else ctx.settings.max_skills,
             ),
         )
-        answer = ask(runtime, NODE, SkillInduction, prompt, iteration=iteration, purpose="induce+assign")
-        out.usage.append(answer.usage)
+        answer = out.calls.ask(SkillInduction, prompt, purpose="induce+assign")
         name_to_path: dict[str, str] = {}
-        if answer.value is None:
-            out.failures.append(answer.failure)  # type: ignore[arg-type]
-        else:
+        if answer.value is not None:
             for skill in answer.value.skills:
                 path = forest.find(skill.name)
                 if path is None and len(forest.roots()) < ctx.settings.max_skills and skill.name.strip():
@@ -133,10 +130,10 @@ def _direct_assign(
 def skill_induction(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
     """Induce/merge skills, assign instances, and record per-skill accuracy when the teacher sees state."""
     ctx, iteration = runtime.context, state.get("iteration", 0)
-    forest = SkillForest.from_data(state["forest"]) if state.get("forest") else SkillForest()
+    forest = SkillForest.from_state(state.get("forest"))
     evaluated = state.get("evaluated", [])
     pending = [e for e in evaluated if e.instance.id not in forest.assignments]
-    induced = Induced()
+    induced = Induced(NodeCalls(runtime, NODE, iteration))
     source = "assigned earlier"
     if pending:
         if ctx.settings.use_gold_skills and ctx.task.gold_skills():
@@ -178,4 +175,4 @@ def skill_induction(state: TeacherState, runtime: Runtime[TeacherContext]) -> di
         fallback_assignments=induced.fallbacks,
         sizes={r: len(forest.instances_of(r)) for r in forest.roots()},
     )
-    return {"forest": forest.to_data(), "evaluated": evaluated, "failures": induced.failures, "usage": induced.usage}
+    return induced.calls.update(forest=forest.to_data(), evaluated=evaluated)

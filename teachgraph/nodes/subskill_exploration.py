@@ -12,10 +12,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from teachgraph.graphs.state import ExploredSubskills, LLMUsage, NodeFailure, SkillAction, TeacherContext
 from teachgraph.nodes.induction_methods import bounded
-from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.skills import SkillForest
+from teachgraph.skills.names import name_key
+from teachgraph.state import ExplorationInput, ExploredSubskills, SkillAction, TeacherContext
 
 NODE = "subskill_exploration"
 
@@ -41,18 +42,11 @@ class SubskillProposal(BaseModel):
     subskills: list[ProposedSubskill] = Field(max_length=12)
 
 
-def _key(name: str) -> str:
-    return "".join(ch for ch in name.lower() if ch.isalnum())
-
-
-def propose(
-    runtime: Runtime[TeacherContext], forest: SkillForest, action: SkillAction, iteration: int, usage: list[LLMUsage]
-) -> tuple[list[tuple[str, str]], list[NodeFailure]]:
+def propose(calls: NodeCalls, forest: SkillForest, action: SkillAction) -> list[tuple[str, str]]:
     """Up to ``action.num_new`` distinct new subskills, asking at most twice."""
     node = forest.node(action.skill)
-    taken = {_key(forest.node(c).name) for c in forest.children(action.skill)} | {_key(node.name)}
+    taken = {name_key(forest.node(c).name) for c in forest.children(action.skill)} | {name_key(node.name)}
     chosen: list[tuple[str, str]] = []
-    failures: list[NodeFailure] = []
     for _attempt in range(2):
         missing = action.num_new - len(chosen)
         if missing <= 0:
@@ -64,27 +58,25 @@ def propose(
         )
         # The cap is part of a local model's grammar: asked for 1, the 1.5B teacher listed 11 (243 tokens).
         schema = bounded(SubskillProposal, "subskills", ProposedSubskill, missing + 1)
-        answer = ask(runtime, NODE, schema, prompt, iteration=iteration, skill=action.skill)
-        usage.append(answer.usage)
+        answer = calls.ask(schema, prompt, skill=action.skill)
         if answer.value is None:
-            failures.append(answer.failure)  # type: ignore[arg-type]
             continue
         for sub in answer.value.subskills:
-            key = _key(sub.name)
+            key = name_key(sub.name)
             if key and key not in taken and "/" not in sub.name and len(chosen) < action.num_new:
                 taken.add(key)
                 chosen.append((" ".join(sub.name.split()), sub.description.strip()))
-    return chosen, failures
+    return chosen
 
 
-def subskill_exploration(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> dict[str, Any]:
+def subskill_exploration(state: ExplorationInput, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
     """Handle one explore action (this node runs once per explored skill, via ``Send``)."""
     iteration = state.get("iteration", 0)
     forest = SkillForest.from_data(state["forest"])
-    results, failures, usage = [], [], []
+    calls = NodeCalls(runtime, NODE, iteration)
+    results = []
     for action in state["actions"]:
-        chosen, fails = propose(runtime, forest, action, iteration, usage)
-        failures += fails
+        chosen = propose(calls, forest, action)
         shortfall = action.num_new - len(chosen)
         results.append(
             ExploredSubskills(skill=action.skill, quota=action.new_quota, subskills=chosen, shortfall=shortfall)
@@ -100,4 +92,4 @@ def subskill_exploration(state: dict[str, Any], runtime: Runtime[TeacherContext]
             shortfall=shortfall,
             quota=action.new_quota,
         )
-    return {"explored": results, "failures": failures, "usage": usage}
+    return calls.update(explored=results)

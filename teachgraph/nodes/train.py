@@ -7,16 +7,18 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from teachgraph.domain import TrainingExample
+from teachgraph.state import EpisodeContext, EpisodeState
 from teachgraph.student.base import TrainingPair
+from teachgraph.tasks.base import Task
 from teachgraph.tracing.events import emit
 
 
-def training_pairs(examples: list[TrainingExample], task: Any) -> list[TrainingPair]:
+def training_pairs(examples: list[TrainingExample], task: Task) -> list[TrainingPair]:
     """Accepted examples as (student prompt, target) pairs, prompts rendered exactly as in evaluation."""
     return [TrainingPair(prompt=task.student_prompt(ex.input), target=ex.target) for ex in examples if ex.accepted]
 
 
-def train(state: dict[str, Any], runtime: Runtime[Any]) -> dict[str, Any]:
+def train(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Train in a child process (the student's job) and point the state at the new adapter.
 
     ``continue`` mode trains the previous adapter further on this iteration's data;

@@ -14,11 +14,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from teachgraph.domain import RejectionReason, TrainingExample, Verdict
-from teachgraph.graphs.state import TeacherContext, TeacherState
-from teachgraph.nodes.decontamination import NgramIndex, question_key
+from teachgraph.nodes.decontamination import NgramIndex
 from teachgraph.nodes.llm import trace
 from teachgraph.nodes.sandbox import computes, run_programs
 from teachgraph.skills import SkillForest
+from teachgraph.state import TeacherContext, TeacherState
+from teachgraph.text import question_key
 
 NODE = "validation"
 RECENT_QUESTIONS = 6  # accepted questions kept per skill for the writer's "already written" list
@@ -111,7 +112,7 @@ def validation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
     """Judge this step's written examples, trace each verdict, and update the forest's counts."""
     ctx, iteration = runtime.context, state.get("iteration", 0)
     judged = judge(state.get("written", []), ctx, set(state.get("known_questions", [])))
-    forest = SkillForest.from_data(state["forest"]) if state.get("forest") else SkillForest()
+    forest = SkillForest.from_state(state.get("forest"))
     counts: dict[str, list[int]] = {}
     recent: dict[str, list[str]] = {}
     for ex in judged:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,6 +39,7 @@ from langchain_core.outputs import ChatResult
 from pydantic import Field, PrivateAttr
 
 from teachgraph.errors import ConfigError
+from teachgraph.providers.messages import estimate_tokens, prompt_text
 from teachgraph.providers.results import chat_result
 
 ScriptMode = Literal["sequence", "cycle", "hash"]
@@ -52,22 +52,6 @@ class ScriptExhaustedError(ConfigError):
 
 class ScriptedProviderError(RuntimeError):
     """Raised by a scripted ``raise:`` entry, standing in for a provider failure (HTTP 500, ...)."""
-
-
-def estimate_tokens(text: str) -> int:
-    """Rough token count (~4 characters per token) for models that report no usage."""
-    return math.ceil(len(text) / 4) if text else 0
-
-
-def message_text(message: BaseMessage) -> str:
-    """Text of a message; non-string content (multimodal blocks) is serialised as JSON."""
-    content = message.content
-    return content if isinstance(content, str) else json.dumps(content, sort_keys=True, default=str)
-
-
-def prompt_text(messages: Sequence[BaseMessage]) -> str:
-    """Canonical text of a conversation (role + content per message): what ``hash`` mode hashes."""
-    return "\n".join(f"{m.type}: {message_text(m)}" for m in messages)
 
 
 class ScriptedChatModel(BaseChatModel):

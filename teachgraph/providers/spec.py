@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from teachgraph.errors import ConfigError
+from teachgraph.errors import ConfigError, describe_validation_error
 from teachgraph.providers.local.registry import local_model_names
 from teachgraph.redaction import redact, strip_userinfo
 
@@ -144,7 +144,7 @@ class ModelSpec(BaseModel):
         try:
             return cls(**fields)
         except ValidationError as err:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+            problems = describe_validation_error(err, root="")
             raise ConfigError(f"invalid model {_safe(fields.get('raw', '?'))!r}: {problems}") from None
 
     @classmethod

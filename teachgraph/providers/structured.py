@@ -36,11 +36,11 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.output_parsers import PydanticOutputParser
 from pydantic import BaseModel, ValidationError
 
-from teachgraph.errors import ConfigError
+from teachgraph.errors import ConfigError, describe_validation_error
 from teachgraph.providers.faults import RetrySettings, call_with_retries, classify
+from teachgraph.providers.messages import estimate_tokens, message_text, prompt_text
 from teachgraph.providers.resolve import ResolvedModel
 from teachgraph.providers.results import ai_message
-from teachgraph.providers.scripted import estimate_tokens, prompt_text
 from teachgraph.providers.text_reply import TextReply
 from teachgraph.redaction import describe_exception, one_line, redact
 
@@ -133,16 +133,6 @@ def extract_json(text: str) -> Any:
     raise ValueError(broken or "no JSON object found in the reply")
 
 
-def describe_validation_error(err: ValidationError, limit: int = 6) -> str:
-    """``"field: problem; other.field: problem"`` (at most ``limit`` entries)."""
-    parts = []
-    for item in err.errors()[:limit]:
-        location = ".".join(str(p) for p in item["loc"]) or "(root)"
-        parts.append(f"{location}: {item['msg']}")
-    more = len(err.errors()) - limit
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-
-
 def parse_text(text: str, schema: type[T]) -> tuple[T | None, str | None]:
     """Validate a text reply against ``schema``: ``(value, None)`` or ``(None, error)``."""
     try:
@@ -152,7 +142,7 @@ def parse_text(text: str, schema: type[T]) -> tuple[T | None, str | None]:
     try:
         return schema.model_validate(data), None
     except ValidationError as err:
-        return None, f"JSON does not match {schema.__name__}: {describe_validation_error(err)}"
+        return None, f"JSON does not match {schema.__name__}: {describe_validation_error(err, limit=6)}"
 
 
 def _raw_text(message: AIMessage | None) -> str:
@@ -160,8 +150,7 @@ def _raw_text(message: AIMessage | None) -> str:
         return ""
     if message.tool_calls:
         return json.dumps([call["args"] for call in message.tool_calls], default=str)
-    content = message.content
-    return content if isinstance(content, str) else json.dumps(content, default=str)
+    return message_text(message)
 
 
 @functools.cache
@@ -220,7 +209,7 @@ def _run_native(model: ResolvedModel, schema: type[T], messages: list[BaseMessag
         except ValidationError as err:
             parsing_error = err
     if isinstance(parsing_error, ValidationError):
-        error = f"output does not match {schema.__name__}: {describe_validation_error(parsing_error)}"
+        error = f"output does not match {schema.__name__}: {describe_validation_error(parsing_error, limit=6)}"
     elif parsing_error is not None:
         error = f"output could not be parsed: {describe_exception(parsing_error, 300)}"
     elif not raw.strip():

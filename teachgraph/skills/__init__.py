@@ -1,9 +1,9 @@
-"""The skill forest over networkx: build, update, diff, serialise, draw.
+"""The skill forest over networkx: build, update, diff, serialise (drawn by :mod:`teachgraph.views`).
 
 Root skills -> subskills -> any depth, each node carrying its data quota, generation counts,
 accuracy history and policy statistics. Stored in graph state as node-link data
 (:meth:`SkillForest.to_data`), snapshotted per iteration (:class:`ForestSnapshot`), diffable
-(:class:`ForestDiff`) and viewable (:meth:`SkillForest.to_mermaid`, :meth:`SkillForest.draw`).
+(:class:`ForestDiff`) and viewable (:meth:`SkillForest.to_mermaid`, :func:`teachgraph.views.draw_forest`).
 """
 
 from teachgraph.skills.diff import ForestDiff, diff_forests

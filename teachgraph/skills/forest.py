@@ -17,7 +17,6 @@ import copy
 import difflib
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -323,6 +322,12 @@ class SkillForest:
         return copy.deepcopy(data)
 
     @classmethod
+    def from_state(cls, data: dict[str, Any] | None) -> SkillForest:
+        """The forest a state (or a snapshot) carries: :meth:`from_data`, or an empty forest when
+        there is none yet (``None`` or ``{}``)."""
+        return cls.from_data(data) if data else cls()
+
+    @classmethod
     def from_data(cls, data: dict[str, Any]) -> SkillForest:
         """Rebuild a forest from :meth:`to_data` output, validating every node and the shape.
 
@@ -404,12 +409,6 @@ class SkillForest:
         from teachgraph.skills.mermaid import forest_to_mermaid
 
         return forest_to_mermaid(self)
-
-    def draw(self, path: Path, *, title: str | None = None) -> Path:
-        """Render the forest as a top-down tree PNG at ``path`` (see :mod:`.draw`)."""
-        from teachgraph.skills.draw import draw_forest
-
-        return draw_forest(self, path, title=title)
 
     # ------------------------------------------------------------------ internals
 

@@ -29,7 +29,6 @@ from teachgraph.student.config import (
     TINY_LLAMA,
     StudentConfig,
     build_student,
-    default_cache_dir,
 )
 from teachgraph.student.training import StudentTrainingError
 
@@ -67,7 +66,6 @@ __all__ = [
     "TrainingPair",
     "VLLMStudent",
     "build_student",
-    "default_cache_dir",
     "ensure_smollm2",
     "ensure_tiny_llama",
     "resolve_base_dir",

@@ -12,11 +12,12 @@ Example (YAML)::
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from teachgraph.cache import cache_root
 
 if TYPE_CHECKING:
     from teachgraph.student.base import Student
@@ -30,12 +31,6 @@ KNOWN_MODELS: tuple[str, ...] = (SMOLLM2, TINY_LLAMA)
 # steps to fit anything in the few dozen steps a test can afford.
 PRETRAINED_LEARNING_RATE = 1e-4
 TINY_LEARNING_RATE = 3e-3
-
-
-def default_cache_dir() -> Path:
-    """``$TEACHGRAPH_CACHE`` if set, else ``~/.cache/teachgraph``."""
-    env = os.environ.get("TEACHGRAPH_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "teachgraph"
 
 
 class StudentConfig(BaseModel):
@@ -130,7 +125,7 @@ class StudentConfig(BaseModel):
     vllm_gpu_memory_utilization: float = Field(default=0.5, gt=0.0, le=1.0)
     vllm_dtype: Literal["auto", "float32", "float16", "bfloat16"] = "bfloat16"
 
-    cache_dir: Path = Field(default_factory=default_cache_dir)
+    cache_dir: Path = Field(default_factory=cache_root)
 
     @model_validator(mode="after")
     def _check(self) -> StudentConfig:

@@ -16,17 +16,17 @@ never leaves a directory that looks usable, and concurrent processes don't conve
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import importlib.util
 import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from teachgraph.cache import file_lock
 from teachgraph.errors import ConfigError, StudentError
 from teachgraph.student import _env  # noqa: F401  (offline env before transformers)
 from teachgraph.student.config import KNOWN_MODELS, SMOLLM2, TINY_LLAMA, StudentConfig
@@ -218,22 +218,6 @@ def _is_complete(path: Path) -> bool:
     return (path / MARKER).is_file()
 
 
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock (released by the OS if the holder dies)."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: the atomic rename alone still prevents broken entries
-        yield
-        return
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
 def _cached(cache_dir: Path, name: str, build: Callable[[Path], None], meta: dict[str, Any]) -> Path:
     """Return ``cache_dir/name``, building it with ``build(tmp_dir)`` first if absent."""
     final = cache_dir / name
@@ -246,7 +230,7 @@ def _cached(cache_dir: Path, name: str, build: Callable[[Path], None], meta: dic
             f"cannot create the student cache {cache_dir}: {err}; "
             "set TEACHGRAPH_CACHE or student.cache_dir to a writable directory"
         ) from err
-    with _file_lock(cache_dir / f".{name}.lock"):
+    with file_lock(cache_dir / f".{name}.lock"):
         if _is_complete(final):  # another process built it while we waited for the lock
             return final
         # Leftovers of builds that were killed: nobody else can be writing them, we hold the lock.

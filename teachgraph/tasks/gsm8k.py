@@ -35,6 +35,7 @@ from teachgraph.tasks import answers
 from teachgraph.tasks.base import GoldSkill
 from teachgraph.tasks.math_task import MathTask
 from teachgraph.tasks.params import TaskParams, validate_params
+from teachgraph.text import question_key
 
 __all__ = ["DEFAULT_DATA_DIR", "ENV_VAR", "GSM8KParams", "GSM8KTask", "resolve_data_dir"]
 
@@ -127,10 +128,6 @@ def _reference_answer(final: str) -> str:
     return answers.normalize_answer(final.strip())
 
 
-def _question_key(question: str) -> str:
-    return " ".join(question.split()).casefold()
-
-
 class GSM8KTask(MathTask):
     """The ``gsm8k`` task: real GSM8K questions, numeric answers, no gold skills."""
 
@@ -204,10 +201,10 @@ class GSM8KTask(MathTask):
         # Train lines eligible for train/validation: not a question of the test file (the whole
         # file, not just the used prefix: matching text is contamination whatever test_size is)
         # and not a repeat of an earlier train question.
-        seen = {_question_key(r["question"]) for r in test_rows}
+        seen = {question_key(r["question"]) for r in test_rows}
         eligible: list[int] = []
         for i, r in enumerate(train_rows):
-            key = _question_key(r["question"])
+            key = question_key(r["question"])
             if key not in seen:
                 seen.add(key)
                 eligible.append(i)

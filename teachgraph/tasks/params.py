@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from teachgraph.errors import ConfigError
+from teachgraph.errors import ConfigError, describe_validation_error
 
 __all__ = ["TaskParams", "format_validation_error", "validate_params"]
 
@@ -27,17 +27,7 @@ P = TypeVar("P", bound=BaseModel)
 
 def format_validation_error(err: ValidationError) -> str:
     """One line listing every problem, e.g. ``"test_size: must be >= 0 (got -1)"``."""
-    parts = []
-    for e in err.errors(include_url=False):
-        loc = ".".join(str(x) for x in e["loc"]) or "params"
-        if e["type"] == "extra_forbidden":
-            parts.append(f"{loc}: unknown parameter")
-            continue
-        msg = e["msg"].removeprefix("Value error, ")
-        got = e.get("input")
-        shown = repr(got) if not isinstance(got, dict) and len(repr(got)) <= 60 else None
-        parts.append(f"{loc}: {msg}" + (f" (got {shown})" if shown is not None else ""))
-    return "; ".join(parts)
+    return describe_validation_error(err, root="params", unknown="unknown parameter", show_input=True)
 
 
 def validate_params(model: type[P], raw: P | Mapping[str, object] | None, family: str) -> P:

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from teachgraph.providers.messages import message_text
 from teachgraph.redaction import redact
 
 TRANSCRIPT_KEY = "transcript"
@@ -64,7 +65,7 @@ def transcript(conversation: list[BaseMessage], response: str) -> dict[str, Any]
     before the run directory's writer redacts what it stores.
     """
     messages = [
-        {"role": m.type, "content": redact(m.content if isinstance(m.content, str) else str(m.content))}
+        {"role": m.type, "content": redact(message_text(m))}
         for m in conversation
     ]
     return {"messages": messages, "response": redact(response)}

@@ -26,7 +26,7 @@ def generators_html(forests: dict[int, dict[str, Any]]) -> str:
     if not forests:
         return '<p class="missing">No skill forest snapshots yet.</p>'
     iteration = max(forests)
-    forest = SkillForest.from_data(forests[iteration]) if forests[iteration] else SkillForest()
+    forest = SkillForest.from_state(forests[iteration])
     rows = []
     for path in forest:
         node = forest.node(path)

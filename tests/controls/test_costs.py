@@ -7,9 +7,9 @@ import pytest
 from teachgraph.config import load_config
 from teachgraph.costs import DEFAULT_PRICES, Price, ledger, merge_ledgers, price_for, price_table
 from teachgraph.errors import ConfigError
-from teachgraph.graphs.state import LLMUsage
 from teachgraph.providers import ModelRouter
 from teachgraph.runner import check_prices
+from teachgraph.state import LLMUsage
 from tests.controls.conftest import smoke_config
 
 

@@ -21,10 +21,8 @@ from langgraph.runtime import Runtime
 
 from teachgraph.config import TeacherSettings
 from teachgraph.domain import EvaluatedInstance, TrainingExample
-from teachgraph.graphs.state import SkillAction, TeacherContext, WritingJob
 from teachgraph.nodes.allocation import allocation
 from teachgraph.nodes.data_writing import data_writing
-from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.error_analysis import error_analysis
 from teachgraph.nodes.policy import make_policy_node
 from teachgraph.nodes.skill_induction import skill_induction
@@ -32,7 +30,9 @@ from teachgraph.nodes.subskill_exploration import subskill_exploration
 from teachgraph.providers import ModelRouter, ScriptedChatModel, ScriptedProviderError
 from teachgraph.providers.faults import ProviderStop, RetrySettings
 from teachgraph.skills import SkillForest
+from teachgraph.state import SkillAction, TeacherContext, WritingJob
 from teachgraph.tasks import load_task
+from teachgraph.text import question_key
 from teachgraph.tracing.events import TraceEvent
 
 PLANTED = "sk-proj-PLANTEDfuzzKEY0123456789"

@@ -8,8 +8,8 @@ import pytest
 
 from teachgraph.config import TeacherSettings
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.graphs.state import TeacherContext
 from teachgraph.providers import ModelRouter
+from teachgraph.state import TeacherContext
 from teachgraph.tasks import load_task
 from teachgraph.testing import scripted_router
 

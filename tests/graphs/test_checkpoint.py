@@ -14,7 +14,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from teachgraph.domain import EvaluatedInstance, RejectionReason, TaskInstance, TrainingExample
 from teachgraph.graphs.checkpoint import episode_state_types, serializer, state_types
-from teachgraph.graphs.state import ExploredSubskills, NodeFailure, TeacherState
+from teachgraph.state import ExploredSubskills, NodeFailure, TeacherState
 from teachgraph.tracing.rundir import RunDir
 from tests.conftest import ROOT, SMOKE, cli
 
@@ -24,7 +24,7 @@ def test_every_type_the_states_hold_is_registered():
     for cls in (EvaluatedInstance, TaskInstance, TrainingExample, RejectionReason, NodeFailure, ExploredSubskills):
         assert (cls.__module__, cls.__name__) in keys
     # Annotated reducers, unions and nested models are followed.
-    assert ("teachgraph.graphs.state", "ErrorGroup") in state_types([TeacherState])
+    assert ("teachgraph.state", "ErrorGroup") in state_types([TeacherState])
 
 
 def test_registered_types_come_back_as_themselves_without_a_warning(caplog):

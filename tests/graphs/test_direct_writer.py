@@ -10,11 +10,11 @@ from langchain_core.messages import BaseMessage
 
 from teachgraph.domain import RejectionReason
 from teachgraph.graphs import teacher as builders
-from teachgraph.graphs.state import SkillAction
 from teachgraph.nodes.llm import with_sampling
 from teachgraph.providers import ScriptedChatModel
 from teachgraph.providers.resolve import resolve_model
 from teachgraph.skills import SkillForest
+from teachgraph.state import SkillAction
 from teachgraph.testing import scripted_router
 from tests.graphs.conftest import run_teacher
 

@@ -13,9 +13,9 @@ from langchain_core.messages import BaseMessage
 
 from teachgraph.domain import RejectionReason
 from teachgraph.graphs import teacher as builders
-from teachgraph.graphs.state import SkillAction
 from teachgraph.providers import ScriptedChatModel
 from teachgraph.skills import SkillForest
+from teachgraph.state import SkillAction
 from teachgraph.testing import check_responder, generator_source, scripted_router
 from tests.graphs.conftest import run_teacher
 
@@ -251,7 +251,7 @@ class OracleStudent:
 
 def test_probe_records_accuracy_on_generated_data_and_retires_solved_generators(task, evaluated):
     from teachgraph.config import TeacherSettings
-    from teachgraph.graphs.state import TeacherContext
+    from teachgraph.state import TeacherContext
 
     student = OracleStudent()
     settings = TeacherSettings(

@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from teachgraph.graphs.state import ErrorAnalysis
 from teachgraph.nodes.allocation import Allocation
 from teachgraph.nodes.data_writing import WrittenBatch, batch_schema
 from teachgraph.nodes.policy import PolicyDecision
 from teachgraph.nodes.skill_induction import SkillInduction
 from teachgraph.nodes.subskill_exploration import SubskillProposal
 from teachgraph.providers.structured import grammar_schema
+from teachgraph.state import ErrorAnalysis
 
 SCHEMAS = [ErrorAnalysis, SkillInduction, SubskillProposal, WrittenBatch, batch_schema(4), PolicyDecision, Allocation]
 

@@ -10,9 +10,9 @@ import pytest
 
 from teachgraph.domain import RejectionReason
 from teachgraph.graphs import teacher as builders
-from teachgraph.graphs.state import SkillAction
 from teachgraph.providers import ScriptedChatModel
 from teachgraph.skills import SkillForest
+from teachgraph.state import SkillAction
 from teachgraph.testing import scripted_model, scripted_router
 from tests.graphs.conftest import run_teacher
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from teachgraph.skills import SkillForest
+from teachgraph.views import draw_forest
 
 # (name, quota, validation accuracy or None, children)
 Spec = tuple[str, int, float | None, list["Spec"]]
@@ -99,4 +100,4 @@ if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     forest = large_forest() if "--large" in sys.argv else example_forest()
     out = Path(args[0] if args else "/tmp/forest_demo.png")
-    print(forest.draw(out, title=f"Skill forest, iteration 3 ({len(forest)} skills)"))
+    print(draw_forest(forest, out, title=f"Skill forest, iteration 3 ({len(forest)} skills)"))

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 
 from teachgraph.skills import SkillForest
-from teachgraph.skills.draw import wrap_name
-from teachgraph.skills.layout import Box, LayoutStyle, tree_layout
 from teachgraph.skills.mermaid import escape_label, node_id
+from teachgraph.views import draw_forest
+from teachgraph.views.forest_drawing import wrap_name
+from teachgraph.views.tree_layout import Box, LayoutStyle, tree_layout
 from tests.skills.examples import example_forest, large_forest
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -133,7 +134,7 @@ def test_layout_wraps_many_roots_into_bands() -> None:
 def test_draw_writes_a_png(tmp_path: Path) -> None:
     forest = example_forest()
     assert {forest.depth(p) for p in forest} == {0, 1, 2}
-    out = forest.draw(tmp_path / "sub" / "forest.png", title="iteration 3")
+    out = draw_forest(forest, tmp_path / "sub" / "forest.png", title="iteration 3")
     assert out == tmp_path / "sub" / "forest.png"
     data = out.read_bytes()
     assert data.startswith(PNG_MAGIC) and len(data) > 10_000
@@ -145,7 +146,7 @@ def test_draw_writes_a_png(tmp_path: Path) -> None:
     ids=["empty", "large"],
 )
 def test_draw_handles_empty_and_large_forests(forest: SkillForest, tmp_path: Path) -> None:
-    assert forest.draw(tmp_path / "f.png").read_bytes().startswith(PNG_MAGIC)
+    assert draw_forest(forest, tmp_path / "f.png").read_bytes().startswith(PNG_MAGIC)
 
 
 def test_draw_handles_awkward_names(tmp_path: Path) -> None:
@@ -154,7 +155,7 @@ def test_draw_handles_awkward_names(tmp_path: Path) -> None:
     forest.add_skill("分数の足し算", parent=root)
     forest.add_skill("a" * 200, parent=root)
     forest.add_skill("\\frac{a}{b} {braces}", parent=root)
-    assert forest.draw(tmp_path / "f.png", title="$not math$").read_bytes().startswith(PNG_MAGIC)
+    assert draw_forest(forest, tmp_path / "f.png", title="$not math$").read_bytes().startswith(PNG_MAGIC)
 
 
 def test_wrap_name_balances_and_bounds_lines() -> None:

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from teachgraph.student import StudentConfig, default_cache_dir
+from teachgraph.cache import cache_root
+from teachgraph.student import StudentConfig
 
 
 @pytest.fixture(scope="session")
 def student_cache() -> Path:
     """The shared checkpoint cache."""
-    return default_cache_dir()
+    return cache_root()
 
 
 @pytest.fixture(scope="session")

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from teachgraph.cache import cache_root
 from teachgraph.errors import ConfigError
 from teachgraph.student import (
     HFStudent,
     Student,
     StudentConfig,
     build_student,
-    default_cache_dir,
 )
 
 
@@ -37,10 +37,10 @@ def test_unknown_fields_are_rejected() -> None:
 
 def test_cache_dir_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TEACHGRAPH_CACHE", str(tmp_path / "c"))
-    assert default_cache_dir() == tmp_path / "c"
+    assert cache_root() == tmp_path / "c"
     assert StudentConfig().cache_dir == tmp_path / "c"
     monkeypatch.delenv("TEACHGRAPH_CACHE")
-    assert default_cache_dir() == Path.home() / ".cache" / "teachgraph"
+    assert cache_root() == Path.home() / ".cache" / "teachgraph"
     assert StudentConfig(cache_dir=Path("~/x")).cache_dir == Path.home() / "x"
 
 

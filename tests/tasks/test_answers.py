@@ -10,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from teachgraph.tasks import answers
 from teachgraph.tasks.answers import (
     answers_equal,
     canonical_number,
@@ -22,6 +21,7 @@ from teachgraph.tasks.answers import (
     parse_number,
     split_list,
     sympy_equal,
+    sympy_service,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -318,12 +318,12 @@ def test_sympy_timeout_off_the_main_thread() -> None:
 
 
 def test_thread_fallback_enforces_the_limit_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    service = answers._SympyService()
+    service = sympy_service._SympyService()
     monkeypatch.setattr(service, "_use_threads", True)
     assert service.ask("(x+1)^2", "x^2+2*x+1", timeout=30) is True
     # An overrunning check is abandoned at the limit (sleep: the abandoned thread costs no CPU).
     start = time.monotonic()
-    assert answers._run_in_thread(lambda: time.sleep(3) or True, timeout=0.3) is None
+    assert sympy_service._run_in_thread(lambda: time.sleep(3) or True, timeout=0.3) is None
     assert time.monotonic() - start < 2
 
 

@@ -29,6 +29,7 @@ from teachgraph.graphs.episode import _summary, build_metrics
 from teachgraph.skills import SkillForest
 from teachgraph.tracing.events import TraceEvent
 from teachgraph.tracing.rundir import RunDir
+from teachgraph.views import draw_forest
 
 RUN_ID = "arith-skilltree-demo"
 ITERATIONS = 3
@@ -352,7 +353,7 @@ def main(argv: list[str]) -> None:
         (demo / name).write_bytes(png)
         print(demo / name)
     for it, forest_data in data.forests.items():
-        print(SkillForest.from_data(forest_data).draw(demo / f"forest_iter{it}.png", title=f"iteration {it}"))
+        print(draw_forest(SkillForest.from_data(forest_data), demo / f"forest_iter{it}.png", title=f"iteration {it}"))
 
 
 if __name__ == "__main__":

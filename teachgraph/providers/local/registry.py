@@ -10,16 +10,15 @@ that a later run would trust.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from teachgraph.cache import cache_root, file_lock
 from teachgraph.errors import ProviderError, UnknownNameError
 
 _BUFFER = 8 * 1024 * 1024  # streaming copy/hash block; large enough to keep syscalls cheap
@@ -102,12 +101,6 @@ def get_local_model(name: str) -> LocalModelInfo:
         return REGISTRY[name]
     except KeyError:
         raise UnknownNameError("local model", name, list(REGISTRY)) from None
-
-
-def cache_root() -> Path:
-    """``$TEACHGRAPH_CACHE`` or ``~/.cache/teachgraph``; models live in its ``models/`` folder."""
-    env = os.environ.get("TEACHGRAPH_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "teachgraph"
 
 
 def models_dir() -> Path:
@@ -209,23 +202,6 @@ def verify(info: LocalModelInfo, path: Path, *, force: bool = False) -> bool:
     return ok
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """Inter-process lock so two runs starting together do not both assemble 1.1 GB."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as handle:
-        try:
-            import fcntl
-        except ImportError:  # non-POSIX: atomic rename still keeps the result correct
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def assemble(sources: list[Path], dest: Path, *, sha256: str, size: int) -> Path:
     """Concatenate ``sources`` into ``dest`` (streaming), check size and sha256, rename atomically.
 
@@ -288,7 +264,8 @@ def prepare(name: str) -> Path:
     dest = models_dir() / f"{info.name}.gguf"
     if verify(info, dest):
         return dest
-    with _exclusive(models_dir() / f"{info.name}.lock"):
+    # The lock: two runs starting together must not both assemble 1.1 GB.
+    with file_lock(models_dir() / f"{info.name}.lock"):
         if verify(info, dest):  # another process finished while we waited for the lock
             return dest
         assemble(sources, dest, sha256=info.sha256, size=info.size)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import threading
 import time
@@ -30,6 +29,7 @@ from langchain_core.outputs import ChatResult
 from pydantic import Field
 
 from teachgraph.errors import MissingDependencyError
+from teachgraph.providers.messages import message_text
 from teachgraph.providers.results import chat_result
 
 
@@ -136,21 +136,6 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
-def _content_text(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    parts: list[str] = []
-    for block in content:
-        if isinstance(block, str):
-            parts.append(block)
-        elif isinstance(block, dict) and block.get("type") == "text":
-            parts.append(str(block.get("text", "")))
-        else:  # images etc.: a text-only GGUF cannot use them; keep a marker, not silence
-            parts.append(json.dumps(block, default=str))
-    return "\n".join(parts)
-
-
 def to_llama_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
     """LangChain messages -> OpenAI-style dicts that ``create_chat_completion`` renders with the
     GGUF's own chat template."""
@@ -166,7 +151,7 @@ def to_llama_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
             role = message.role
         else:  # tool results etc.: the embedded models have no tool role in their templates
             role = "user"
-        out.append({"role": role, "content": _content_text(message)})
+        out.append({"role": role, "content": message_text(message)})
     return out
 
 

@@ -7,7 +7,7 @@ when neither was measured), and a heavy border marks the skills that get data th
 
 Drawn with matplotlib's Agg canvas directly (no pyplot, so no global figure state and no GUI
 backend), at a size computed from the measured text, so boxes are never squeezed or overlapping
-however large the forest grows. The geometry comes from :mod:`teachgraph.skills.layout`.
+however large the forest grows. The geometry comes from :mod:`teachgraph.views.tree_layout`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import PercentFormatter
 
 from teachgraph.skills.labels import colour_accuracy, stats_line
-from teachgraph.skills.layout import LayoutStyle, tree_layout
+from teachgraph.views.tree_layout import LayoutStyle, tree_layout
 
 if TYPE_CHECKING:
     from teachgraph.skills.forest import SkillForest
