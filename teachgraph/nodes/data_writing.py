@@ -238,18 +238,25 @@ def data_writing(state: WritingInput, runtime: Runtime[TeacherContext]) -> dict[
         elif not example.input:
             example.verdict = Verdict(accepted=False, reason=RejectionReason.MALFORMED, detail="no question")
         examples.append(example)
-    shortfall = max(job.quota - distinct, 0)
+    report_written(calls, job, min(distinct, job.quota), "examples missing", over_quota=max(distinct - job.quota, 0))
+    return calls.update(written=examples)
+
+
+def report_written(calls: NodeCalls, job: WritingJob, written: int, why: str, **extra: Any) -> None:
+    """A writer's ``written`` trace event, and an ``under-filled`` failure when short of the quota
+    (both engines)."""
+    skill = "/".join(job.skill_path)
+    shortfall = max(job.quota - written, 0)
     if shortfall:
-        calls.fail(f"under-filled: {shortfall} of {job.quota} examples missing", skill=skill)
+        calls.fail(f"under-filled: {shortfall} of {job.quota} {why}", skill=skill)
     trace(
-        runtime,
+        calls.runtime,
         "written",
-        node=NODE,
+        node=calls.node,
         iteration=job.iteration,
         skill=skill,
         quota=job.quota,
-        written=min(distinct, job.quota),
-        over_quota=max(distinct - job.quota, 0),
+        written=written,
         shortfall=shortfall,
+        **extra,
     )
-    return calls.update(written=examples)

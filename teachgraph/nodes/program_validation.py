@@ -17,14 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from langgraph.runtime import Runtime
-
 from teachgraph.nodes.decontamination import question_key
-from teachgraph.nodes.llm import ask, messages
+from teachgraph.nodes.llm import NodeCalls, messages
 from teachgraph.nodes.program_contract import CheckPrograms, Draw, derive_seed, harness, parse_output, run_in_sandbox
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorStats
-from teachgraph.state import LLMUsage, NodeFailure, TeacherContext
+from teachgraph.state import TeacherContext
 
 
 class GeneratorRejection(StrEnum):
@@ -52,8 +50,6 @@ class GeneratorVerdict:
     detail: str = ""
     sample: str = ""
     stats: GeneratorStats = field(default_factory=GeneratorStats)
-    usage: list[LLMUsage] = field(default_factory=list)
-    failures: list[NodeFailure] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
@@ -172,20 +168,16 @@ def _check_answers(programs: list[str], n: int, ctx: TeacherContext) -> list[tup
     return [(r.result, "") if r.ok else ("", r.error[:80]) for r in results]
 
 
-def independent_check(
-    runtime: Runtime[TeacherContext], draws: list[Draw], *, node: str, iteration: int, skill: str
-) -> GeneratorVerdict:
+def independent_check(calls: NodeCalls, draws: list[Draw], *, skill: str) -> GeneratorVerdict:
     """Stage 6: the teacher's own solution programs for a few draws must agree with the generator."""
-    ctx = runtime.context
+    ctx = calls.runtime.context
     s = ctx.settings.programs
     picked = list({question_key(d.question): d for d in draws}.values())[: s.check_sample]
     questions = "\n".join(f"{i}. {' '.join(d.question.split())[:400]}" for i, d in enumerate(picked, 1))
     prompt = messages(CHECK_SYSTEM, CHECK_USER.format(questions=questions, n=len(picked)))
-    answer = ask(runtime, node, CheckPrograms, prompt, iteration=iteration, skill=skill, purpose="independent check")
-    verdict = GeneratorVerdict(GeneratorRejection.ACCEPTED, usage=[answer.usage])
+    answer = calls.ask(CheckPrograms, prompt, skill=skill, purpose="independent check")
+    verdict = GeneratorVerdict(GeneratorRejection.ACCEPTED)
     programs = answer.value.programs if answer.value is not None else []
-    if answer.failure is not None:
-        verdict.failures.append(answer.failure)
     agreed, disagreement = 0, ""
     for d, (got, failed) in zip(picked, _check_answers(programs, len(picked), ctx), strict=False):
         if got and ctx.task.answers_equal(got, d.answer):
@@ -201,18 +193,10 @@ def independent_check(
     return verdict
 
 
-def validate_generator(
-    runtime: Runtime[TeacherContext],
-    source: str,
-    *,
-    node: str,
-    iteration: int,
-    skill: str,
-    known: set[str],
-    tag: str,
-) -> GeneratorVerdict:
-    """Run every stage on ``source``; the first failing stage is the verdict."""
-    ctx = runtime.context
+def validate_generator(calls: NodeCalls, source: str, *, skill: str, known: set[str], tag: str) -> GeneratorVerdict:
+    """Run every stage on ``source``; the first failing stage is the verdict (the check's LLM
+    call is recorded in ``calls``)."""
+    ctx, iteration = calls.runtime.context, calls.iteration
     if "def generate" not in source:
         return GeneratorVerdict(GeneratorRejection.NO_SOURCE, "the reply defines no function generate(rng)")
     k = ctx.settings.programs.validation_seeds
@@ -225,6 +209,6 @@ def validate_generator(
     if content is not None and not content.accepted:
         return content
     stats = content.stats if content is not None else GeneratorStats(seeds=k)
-    check = independent_check(runtime, drawn, node=node, iteration=iteration, skill=skill)
+    check = independent_check(calls, drawn, skill=skill)
     check.stats = stats.model_copy(update={"checked": check.stats.checked, "agreed": check.stats.agreed})
     return check

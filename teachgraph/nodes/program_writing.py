@@ -19,15 +19,16 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from teachgraph.domain import Provenance, TrainingExample
+from teachgraph.nodes.data_writing import report_written
 from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.error_analysis import format_failure
-from teachgraph.nodes.llm import ask, messages, trace
+from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.nodes.policies import split_budget
 from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw
-from teachgraph.nodes.program_validation import GeneratorVerdict, validate_generator
+from teachgraph.nodes.program_validation import validate_generator
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorRecord, source_hash
-from teachgraph.state import GeneratorUpdate, LLMUsage, NodeFailure, TeacherContext, WritingJob
+from teachgraph.state import GeneratorUpdate, TeacherContext, WritingJob
 
 NODE = "data_writing"
 MAX_DRAW_ROUNDS = 4
@@ -159,14 +160,13 @@ def _trace_verdict(
     )
 
 
-def author_generator(
-    runtime: Runtime[TeacherContext], job: WritingJob, known: set[str], index: int
-) -> tuple[list[GeneratorRecord], list[LLMUsage], list[NodeFailure]]:
+def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: int) -> list[GeneratorRecord]:
     """Ask for a generator, validate it, repair it up to ``repair_attempts`` times.
 
     Returns every version written (the rejected ones too, each with its reason) in order; the
-    last one is ``active`` when validation accepted it.
+    last one is ``active`` when validation accepted it. The calls are recorded in ``calls``.
     """
+    runtime = calls.runtime
     ctx = runtime.context
     skill = "/".join(job.skill_path)
     retired = [g for g in job.generators if g.status == "too_easy"]
@@ -174,25 +174,15 @@ def author_generator(
     if index:  # several generators per skill: ask for a different kind of question each time
         base += f"\nThis is generator {index + 1} for this skill: ask a different kind of question than the others."
     records: list[GeneratorRecord] = []
-    usage: list[LLMUsage] = []
-    failures: list[NodeFailure] = []
     user = base
     for attempt in range(ctx.settings.programs.repair_attempts + 1):
         purpose = "write generator" if attempt == 0 else "repair generator"
-        answer = ask(
-            runtime, NODE, GeneratorReply, messages(SYSTEM, user), iteration=job.iteration, skill=skill, purpose=purpose
-        )
-        usage.append(answer.usage)
+        answer = calls.ask(GeneratorReply, messages(SYSTEM, user), skill=skill, purpose=purpose)
         if answer.value is None:
-            failures.append(answer.failure)  # type: ignore[arg-type]
-            return records, usage, failures  # the model could not answer: a repair would not help
+            return records  # the model could not answer: a repair would not help
         source = answer.value.source.strip()
         digest = source_hash(source)
-        verdict: GeneratorVerdict = validate_generator(
-            runtime, source, node=NODE, iteration=job.iteration, skill=skill, known=known, tag=digest
-        )
-        usage.extend(verdict.usage)
-        failures.extend(verdict.failures)
+        verdict = validate_generator(calls, source, skill=skill, known=known, tag=digest)
         record = GeneratorRecord(
             hash=digest,
             source=source,
@@ -210,7 +200,7 @@ def author_generator(
         user = base + REPAIR.format(
             source=source[:2000], reason=verdict.reason.value, detail=verdict.detail, sample=verdict.sample
         )
-    return records, usage, failures
+    return records
 
 
 def draw_distinct(
@@ -307,15 +297,12 @@ def program_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> 
     job: WritingJob = state["job"]
     skill = "/".join(job.skill_path)
     known = set(state.get("known_questions", []))
-    usage: list[LLMUsage] = []
-    failures: list[NodeFailure] = []
+    calls = NodeCalls(runtime, NODE, job.iteration)
     updates: list[GeneratorRecord] = []
     active = [g for g in job.generators if g.status == "active"]
     if not active:
         for index in range(ctx.settings.programs.generators_per_skill):
-            records, used, failed = author_generator(runtime, job, known, index)
-            usage += used
-            failures += failed
+            records = author_generator(calls, job, known, index)
             updates += records
             active += [r for r in records if r.status == "active"]
     examples: list[TrainingExample] = []
@@ -327,33 +314,14 @@ def program_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> 
         examples += [_example(ctx, job, record, d) for d in taken]
         drawn[record.hash] = record.model_copy(update={"draws": record.draws + counts["seeds"]})
     updates = [drawn.pop(r.hash, r) for r in updates] + list(drawn.values())
-    shortfall = max(job.quota - len(examples), 0)
-    if shortfall:
-        why = "no valid generator" if not active else "generators ran out of distinct questions"
-        failures.append(
-            NodeFailure(
-                node=NODE,
-                iteration=job.iteration,
-                skill=skill,
-                error=f"under-filled: {shortfall} of {job.quota} ({why})",
-            )
-        )
-    trace(
-        runtime,
-        "written",
-        node=NODE,
-        iteration=job.iteration,
-        skill=skill,
-        quota=job.quota,
-        written=len(examples),
-        shortfall=shortfall,
+    why = "(no valid generator)" if not active else "(generators ran out of distinct questions)"
+    report_written(
+        calls,
+        job,
+        len(examples),
+        why,
         engine="programs",
         generators=[g.hash for g in active],
-        llm_calls=len(usage),
+        llm_calls=len(calls.usage),
     )
-    return {
-        "written": examples,
-        "failures": failures,
-        "usage": usage,
-        "generator_updates": [GeneratorUpdate(skill=skill, record=r) for r in updates],
-    }
+    return calls.update(written=examples, generator_updates=[GeneratorUpdate(skill=skill, record=r) for r in updates])
