@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from teachgraph.domain import RejectionReason, TrainingExample, Verdict
 from teachgraph.errors import describe_validation_error
 from teachgraph.nodes.llm import trace
-from teachgraph.nodes.validation import judge
+from teachgraph.nodes.validation import judge, trace_verdict
 from teachgraph.skills import SkillForest
 from teachgraph.state import TeacherContext, TeacherState
 from teachgraph.text import question_key
@@ -195,20 +195,7 @@ def human_review(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[
     reviewed = apply_review(examples, decision, ctx, set(state.get("known_questions", [])))
     for old, new in zip(examples, reviewed, strict=True):
         if (new.provenance.review not in (None, "approved")) or old.accepted != new.accepted:
-            assert new.verdict is not None
-            trace(
-                runtime,
-                "review",
-                node=NODE,
-                iteration=iteration,
-                skill=new.skill,
-                example_id=new.id,
-                accepted=new.verdict.accepted,
-                reason=new.verdict.reason.value,
-                detail=new.verdict.detail,
-                review=new.provenance.review,
-                question=new.input[:200],
-            )
+            trace_verdict(runtime, "review", NODE, iteration, new, review=new.provenance.review)
     approved = sum(1 for ex in reviewed if ex.provenance.review == "approved")
     trace(
         runtime,

@@ -108,6 +108,26 @@ def judge(examples: list[TrainingExample], ctx: TeacherContext, known_questions:
     return [ex.model_copy(update={"verdict": verdicts[i]}) if i in verdicts else ex for i, ex in enumerate(examples)]
 
 
+def trace_verdict(
+    runtime: Runtime[TeacherContext], kind: str, node: str, iteration: int, ex: TrainingExample, **extra: Any
+) -> None:
+    """One example's verdict as a trace event (``verdict`` here, ``review`` after a reviewer)."""
+    assert ex.verdict is not None
+    trace(
+        runtime,
+        kind,
+        node=node,
+        iteration=iteration,
+        skill=ex.skill,
+        example_id=ex.id,
+        accepted=ex.verdict.accepted,
+        reason=ex.verdict.reason.value,
+        detail=ex.verdict.detail,
+        **extra,
+        question=ex.input[:200],
+    )
+
+
 def validation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
     """Judge this step's written examples, trace each verdict, and update the forest's counts."""
     ctx, iteration = runtime.context, state.get("iteration", 0)
@@ -117,18 +137,7 @@ def validation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
     recent: dict[str, list[str]] = {}
     for ex in judged:
         assert ex.verdict is not None
-        trace(
-            runtime,
-            "verdict",
-            node=NODE,
-            iteration=iteration,
-            skill=ex.skill,
-            example_id=ex.id,
-            accepted=ex.verdict.accepted,
-            reason=ex.verdict.reason.value,
-            detail=ex.verdict.detail,
-            question=ex.input[:200],
-        )
+        trace_verdict(runtime, "verdict", NODE, iteration, ex)
         c = counts.setdefault(ex.skill, [0, 0])
         c[0 if ex.verdict.accepted else 1] += 1
         if ex.verdict.accepted:
