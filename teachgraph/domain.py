@@ -167,6 +167,11 @@ class EvaluationReport(Record):
     n: int = Field(ge=0)
     correct: int = Field(ge=0)
     per_skill: list[SkillReport] = Field(default_factory=list)
+    outcomes: str = Field(
+        default="",
+        pattern=r"^[01]*$",
+        description="One '1' (correct) or '0' per item in the split's order: what paired tests between runs read.",
+    )
 
     @property
     def accuracy(self) -> float:
@@ -194,4 +199,5 @@ class EvaluationReport(Record):
             n=len(evaluated),
             correct=sum(e.correct for e in evaluated),
             per_skill=per_skill,
+            outcomes="".join("1" if e.correct else "0" for e in evaluated),
         )

@@ -132,6 +132,8 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
         "accuracy": correct / n if n else 0.0,
         "n": n,
         "per_skill": {s["skill"]: (s["correct"] / s["n"] if s["n"] else 0.0) for s in report["per_skill"]},
+        # Per-item results (split order), so runs can be compared item by item (teachgraph.stats).
+        "outcomes": report.get("outcomes", ""),
     }
 
 

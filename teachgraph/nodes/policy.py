@@ -43,11 +43,11 @@ USER = """Round {iteration}. Data budget this round: {budget} examples in total.
 {skills}
 
 Give exactly one action for EACH of these {count} skills: {names}. For each, decide:
-- action "explore" with num_new_subskills (1-{explore_n}) and quota_per_new_subskill (for a skill
-  without subskills this creates its first ones), or
-- action "exploit" with a quota for each existing subskill (0 pauses it; a skill without subskills
-  has only its own quota).
-Keep each skill within its share of the budget shown. Give a one-sentence reason per skill."""
+- action "explore" with num_new_subskills (1-{explore_n}); the skill's share is split evenly among
+  them (for a skill without subskills this creates its first ones), or
+- action "exploit" with a quota for each existing subskill: the quotas set how the skill's share is
+  divided (0 pauses a subskill; a skill without subskills has only its own quota).
+Each skill's whole share is spent. Give a one-sentence reason per skill."""
 
 
 class QuotaSetting(BaseModel):
@@ -99,7 +99,10 @@ def _to_action(
     room = max_leaves - len(forest.children(root))
     if plan.action == "explore" and room > 0:
         n = min(max(plan.num_new_subskills, 1), explore_n, room)
-        quota = min(max(plan.quota_per_new_subskill, 1), max(share // n, 1))
+        # The data budget is the run's, not the model's: it picks explore and how many subskills,
+        # and each new subskill gets an equal part of this skill's share (a model that asks for
+        # less would leave budget unspent and make strategies incomparable at "equal budget").
+        quota = max(share // n, 1)
         pause = {leaf: 0 for leaf in working_leaves(forest, root)}
         return SkillAction(skill=root, kind="explore", reason=plan.reason, num_new=n, new_quota=quota, quotas=pause)
     if plan.action == "exploit":
@@ -111,7 +114,7 @@ def _to_action(
         total = sum(quotas.values())
         if not quotas or total == 0:
             return None
-        if total > share:  # the model overspent: scale down, keep its proportions
+        if total != share:  # the model decides the proportions; the share is spent in full
             quotas = split_budget({k: float(v) for k, v in quotas.items()}, share)
         return SkillAction(skill=root, kind="exploit", reason=plan.reason, quotas=quotas)
     return None
