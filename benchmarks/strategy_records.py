@@ -22,7 +22,7 @@ from benchmarks.strategies_report import per_skill
 PHASES = ("teacher_llm", "drawing_and_validation", "training", "evaluation", "wall")
 
 
-def test_entry(outcomes: str, test_skills: list[str]) -> dict[str, Any]:
+def evaluation_entry(outcomes: str, test_skills: list[str]) -> dict[str, Any]:
     """Accuracy, Wilson interval, per-skill figures and outcomes of one test evaluation."""
     n, correct = len(outcomes), outcomes.count("1")
     if n != len(test_skills):
@@ -93,7 +93,7 @@ def strategy_record(
         iterations.append(
             {
                 "iteration": k,
-                "test": test_entry(ev["test"]["outcomes"], test_skills),
+                "test": evaluation_entry(ev["test"]["outcomes"], test_skills),
                 "validation": {"accuracy": ev["validation"]["accuracy"], "n": ev["validation"]["n"]},
                 "written": r.get("written", 0),
                 "validated": r.get("accepted", 0),
@@ -136,7 +136,7 @@ def untrained_record(config: RunConfig, report_test: EvaluationReport, report_va
     """The record of the untrained student: one evaluation, nothing written."""
     iteration = {
         "iteration": 0,
-        "test": test_entry(report_test.outcomes, test_skills),
+        "test": evaluation_entry(report_test.outcomes, test_skills),
         "validation": {"accuracy": report_val.accuracy, "n": report_val.n},
         "written": 0, "validated": 0, "rejected": {}, "teacher_input_tokens": 0, "teacher_output_tokens": 0,
         "llm_calls": 0, "seconds": None,
