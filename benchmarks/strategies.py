@@ -211,8 +211,8 @@ def main() -> None:
         except Exception:  # one broken strategy must not cost the hours the others took
             traceback.print_exc()
             failed.append(name)
-    records = {}
-    for name in SUITE_STRATEGIES[args.suite] if not args.only else names:
+    records = {}  # every record of the suite, run now or earlier (on any machine)
+    for name in SUITE_STRATEGIES[args.suite]:
         path = records_dir / f"{name}.json"
         if path.is_file():
             records[name] = json.loads(path.read_text())
