@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks.strategies import STRATEGIES, config_digest, strategy_config
 from benchmarks.strategies_report import comparisons, write
-from benchmarks.strategy_records import phase_seconds, evaluation_entry, totals
+from benchmarks.strategy_records import evaluation_entry, phase_seconds, totals
 from teachgraph.config import load_config
 from teachgraph.tracing.events import TraceEvent
 
@@ -53,11 +53,29 @@ def test_test_entry_refuses_outcomes_of_another_split() -> None:
 
 
 def _record(name: str, outcomes: list[str], skills: list[str]) -> dict:
-    its = [{"iteration": k, "test": evaluation_entry(o, skills), "validation": {"accuracy": 0, "n": 0}, "written": 160 * (k > 0),
-            "validated": 160 * (k > 0), "rejected": {}, "teacher_input_tokens": 0, "teacher_output_tokens": 500 * (k > 0),
-            "llm_calls": 3 * (k > 0), "seconds": None} for k, o in enumerate(outcomes)]
-    return {"strategy": name, "finished": True, "engine": "programs" if name.startswith("skill") else None,
-            "iterations": its, "totals": totals(its, {}), "commit": "abc1234"}
+    its = [
+        {
+            "iteration": k,
+            "test": evaluation_entry(o, skills),
+            "validation": {"accuracy": 0, "n": 0},
+            "written": 160 * (k > 0),
+            "validated": 160 * (k > 0),
+            "rejected": {},
+            "teacher_input_tokens": 0,
+            "teacher_output_tokens": 500 * (k > 0),
+            "llm_calls": 3 * (k > 0),
+            "seconds": None,
+        }
+        for k, o in enumerate(outcomes)
+    ]
+    return {
+        "strategy": name,
+        "finished": True,
+        "engine": "programs" if name.startswith("skill") else None,
+        "iterations": its,
+        "totals": totals(its, {}),
+        "commit": "abc1234",
+    }
 
 
 def test_comparisons_pair_each_strategy_with_its_baselines(tmp_path: Path) -> None:
