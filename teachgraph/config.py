@@ -48,10 +48,17 @@ class ValidationSettings(Strict):
 
     require_program: bool = Field(
         default=True,
-        description="Math: the example must carry a Python program whose printed result equals its answer.",
+        description="Math: the example must carry a Python program whose printed result equals its answer "
+        "(code tasks check the solution against its unit tests instead).",
     )
     program_timeout_s: float = Field(default=5.0, gt=0)
     program_memory_mb: int = Field(default=512, ge=64)
+    mutants: int = Field(
+        default=8, ge=0, description="Code: mutants of the reference solution its tests are run against (0: none)."
+    )
+    min_mutants_killed: float = Field(
+        default=0.5, ge=0, le=1, description="Code: share of those mutants the tests must fail."
+    )
     ngram: int = Field(default=8, ge=3, description="n for n-gram decontamination.")
     contamination_threshold: float = Field(
         default=0.5, gt=0, le=1, description="Share of an eval item's n-grams that flags a copy."

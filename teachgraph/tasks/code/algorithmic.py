@@ -25,6 +25,7 @@ from teachgraph.domain import Split, TaskInstance
 from teachgraph.errors import ConfigError
 from teachgraph.tasks.base import GoldSkill
 from teachgraph.tasks.code.algorithmic_skills import ALGORITHMIC_SKILLS, FAMILY, FunctionSkill
+from teachgraph.tasks.code.humaneval import humaneval_problems
 from teachgraph.tasks.code.task import CodeTask
 from teachgraph.tasks.params import TaskParams, validate_params
 
@@ -122,6 +123,10 @@ class AlgorithmicCodeTask(CodeTask):
             )
             for g in self.params.skills
         ]
+
+    def contamination_items(self) -> list[tuple[str, str]]:
+        """HumanEval's 164 prompts: written examples must never copy the recognisable held-out test."""
+        return [(row["task_id"], row["prompt"]) for row in humaneval_problems()]
 
     def split_sizes(self) -> dict[Split, int]:
         """Problems per split (exact: generation fails rather than fall short)."""

@@ -28,13 +28,14 @@ from typing import Literal
 
 from teachgraph.sandbox import ProgramResult, Sandbox
 
-__all__ = ["Suite", "SuiteResult", "TestOutcome", "run_suites"]
+__all__ = ["Suite", "SuiteResult", "TestOutcome", "feedback", "run_suites"]
 
 MARKER = "@@teachgraph-tests@@ "
 WALL_FACTOR = 4.0  # the wall-clock backstop per test: this many times its CPU limit, plus WALL_SLACK_S
 WALL_SLACK_S = 2.0
 DETAIL_CHARS = 240
 Status = Literal["pass", "fail", "error", "timeout", "not_run"]
+WHAT = {"fail": "assertion failed", "error": "raised an exception", "timeout": "timed out", "not_run": "not run"}
 
 # The program each sandbox process runs. ``_JOBS`` is a JSON list of suites.
 HARNESS = r"""
@@ -203,6 +204,19 @@ class SuiteResult:
     def first_failure(self) -> tuple[int, TestOutcome] | None:
         """The first test that did not pass, with its index."""
         return next(((k, t) for k, t in enumerate(self.tests) if t.status != "pass"), None)
+
+
+def feedback(result: SuiteResult) -> str | None:
+    """What went wrong, for the teacher: which test failed and how (``None`` when all passed)."""
+    if result.setup_error:
+        return f"the code does not run: {result.setup_error}"
+    first = result.first_failure()
+    if first is None:
+        return None if result.tests else "no tests"
+    k, outcome = first
+    others = len(result.tests) - result.passed - 1
+    more = f"; {others} more test(s) failed" if others > 0 else ""
+    return f"test {k + 1} of {len(result.tests)} {WHAT[outcome.status]}: {outcome.detail}{more}"
 
 
 def _program(suites: Sequence[Suite]) -> str:

@@ -111,6 +111,10 @@ class HumanEvalTask(CodeTask):
         """One skill: HumanEval has no finer labels."""
         return [GoldSkill(name=FAMILY, description="Hand-written Python function problems (HumanEval)")]
 
+    def contamination_items(self) -> list[tuple[str, str]]:
+        """HumanEval's 164 prompts: written examples must never copy the recognisable held-out test."""
+        return [(row["task_id"], row["prompt"]) for row in humaneval_problems()]
+
     def split_sizes(self) -> dict[Split, int]:
         """Problems per split (no train split)."""
         return {

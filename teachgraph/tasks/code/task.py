@@ -14,13 +14,13 @@ from typing import ClassVar
 
 from teachgraph.domain import SPLITS, Score, Split, TaskInstance
 from teachgraph.sandbox import Sandbox
+from teachgraph.tasks.code.checks import CodeVerdict, WrittenCode, check_written
 from teachgraph.tasks.code.extraction import REPLY_FORMAT, extract_code, format_solution, program
-from teachgraph.tasks.code.harness import Suite, SuiteResult, run_suites
+from teachgraph.tasks.code.harness import Suite, feedback, run_suites
 
-__all__ = ["CodeTask", "feedback", "suite_for"]
+__all__ = ["CodeTask", "suite_for"]
 
 CODE_CHARS = 4000  # the extracted program kept on an evaluated instance
-WHAT = {"fail": "assertion failed", "error": "raised an exception", "timeout": "timed out", "not_run": "not run"}
 
 
 def suite_for(instance: TaskInstance, code: str) -> Suite:
@@ -34,19 +34,6 @@ def suite_for(instance: TaskInstance, code: str) -> Suite:
         tests,
         float(limit) if isinstance(limit, int | float) else 3.0,
     )
-
-
-def feedback(result: SuiteResult) -> str | None:
-    """What went wrong, for the teacher: which test failed and how (``None`` when all passed)."""
-    if result.setup_error:
-        return f"the code does not run: {result.setup_error}"
-    first = result.first_failure()
-    if first is None:
-        return None if result.tests else "no tests"
-    k, outcome = first
-    others = len(result.tests) - result.passed - 1
-    more = f"; {others} more test(s) failed" if others > 0 else ""
-    return f"test {k + 1} of {len(result.tests)} {WHAT[outcome.status]}: {outcome.detail}{more}"
 
 
 class CodeTask:
@@ -118,6 +105,30 @@ class CodeTask:
                 feedback=feedback(result),
             )
         return [s for s in scores if s is not None]
+
+    def check_examples(
+        self,
+        items: Sequence[WrittenCode],
+        sandbox: Sandbox | None = None,
+        *,
+        mutant_count: int = 8,
+        min_killed: float = 0.5,
+    ) -> list[CodeVerdict]:
+        """Check teacher-written (solution, tests) pairs: the solution passes its tests; the tests fail a
+        wrong stub and most mutants (:func:`teachgraph.tasks.code.checks.check_written`)."""
+        return check_written(
+            items, sandbox or self.sandbox, limit_s=self.limit_s, mutant_count=mutant_count, min_killed=min_killed
+        )
+
+    def contamination_items(self) -> list[tuple[str, str]]:
+        """(id, text) of problems written examples must not copy besides validation and test (none here)."""
+        return []
+
+    @property
+    def limit_s(self) -> float:
+        """CPU seconds per test for teacher-written examples (the family's own limit)."""
+        limit = getattr(getattr(self, "params", None), "limit_s", 3.0)
+        return float(limit)
 
     def answers_equal(self, a: str, b: str) -> bool:
         """Whether two solutions are the same program (same syntax tree; comments and layout aside).
