@@ -68,7 +68,7 @@ def test_every_generated_reference_passes_and_a_stub_fails(algorithmic: Algorith
 
 def test_humaneval_completion_of_the_body_alone_counts(humaneval: HumanEvalTask) -> None:
     problem = humaneval.instances("test")[0]
-    body = problem.answer[len(problem.prompt) :]
+    body = problem.answer[len(str(problem.metadata["preamble"])) :]
     assert humaneval.score(problem, body).correct  # a bare completion, as HumanEval models write
     assert humaneval.score(problem, f"Here it is:\n```python\n{body}```").correct
 
@@ -126,6 +126,19 @@ def test_splits_are_disjoint_and_deterministic(algorithmic: AlgorithmicCodeTask)
     again = AlgorithmicCodeTask({"train_size": 0, "validation_size": 12})
     assert again.instances("test") == algorithmic.instances("test")  # test never depends on other sizes
     assert {i.gold_skill for i in algorithmic.instances("test")} == {s.gold_skill for s in ALGORITHMIC_SKILLS.values()}
+
+
+def test_humaneval_can_join_the_generated_test_split() -> None:
+    task = AlgorithmicCodeTask({"skills": ["count_bits"], "train_size": 0, "validation_size": 0, "test_size": 2,
+                                "humaneval_in_test": True})  # fmt: skip
+    test = task.instances("test")
+    assert task.split_sizes()["test"] == len(test) == 166
+    assert [i.gold_skill for i in test[:3]] == [
+        "algorithmic_code/count_bits",
+        "algorithmic_code/count_bits",
+        "humaneval",
+    ]
+    assert task.student_prompt(test[2].prompt).startswith("Complete this Python function.")
 
 
 def test_humaneval_validation_is_taken_from_test() -> None:

@@ -25,7 +25,7 @@ from teachgraph.domain import Split, TaskInstance
 from teachgraph.errors import ConfigError
 from teachgraph.tasks.base import GoldSkill
 from teachgraph.tasks.code.algorithmic_skills import ALGORITHMIC_SKILLS, FAMILY, FunctionSkill
-from teachgraph.tasks.code.humaneval import humaneval_problems
+from teachgraph.tasks.code.humaneval import humaneval_instance, humaneval_problems
 from teachgraph.tasks.code.task import CodeTask
 from teachgraph.tasks.params import TaskParams, validate_params
 
@@ -45,6 +45,8 @@ class AlgorithmicCodeParams(TaskParams):
         tests_per_problem: Unit tests (generator items) per problem; the first is the shown example.
         limit_s: CPU seconds per test.
         seed: Base seed; every (split, skill) pair derives its own generator seed from it.
+        humaneval_in_test: Append HumanEval's 164 problems to the test split (gold skill
+            ``humaneval``), so a run reports pass@1 on both, per skill.
     """
 
     skills: list[str] = Field(default_factory=lambda: list(ALGORITHMIC_SKILLS))
@@ -54,6 +56,7 @@ class AlgorithmicCodeParams(TaskParams):
     tests_per_problem: int = Field(default=5, ge=1, le=20)
     limit_s: float = Field(default=2.0, gt=0)
     seed: int = 0
+    humaneval_in_test: bool = False
 
     @field_validator("skills")
     @classmethod
@@ -131,14 +134,20 @@ class AlgorithmicCodeTask(CodeTask):
     def split_sizes(self) -> dict[Split, int]:
         """Problems per split (exact: generation fails rather than fall short)."""
         p = self.params
-        return {"train": p.train_size, "validation": p.validation_size, "test": p.test_size}
+        extra = len(humaneval_problems()) if p.humaneval_in_test else 0
+        return {"train": p.train_size, "validation": p.validation_size, "test": p.test_size + extra}
 
     @cached_property
     def _splits(self) -> dict[Split, list[TaskInstance]]:
         seen: set[str] = set()
         out: dict[Split, list[TaskInstance]] = {}
+        sizes = {
+            "train": self.params.train_size,
+            "validation": self.params.validation_size,
+            "test": self.params.test_size,
+        }
         for split in ("test", "validation", "train"):  # test first: it never depends on the others
-            size = self.split_sizes()[split]
+            size = sizes[split]
             skills = self.params.skills
             counts = [size // len(skills) + (1 if k < size % len(skills) else 0) for k in range(len(skills))]
             out[split] = [
@@ -146,6 +155,8 @@ class AlgorithmicCodeTask(CodeTask):
                 for generator, count in zip(skills, counts, strict=True)
                 for inst in self._problems(split, ALGORITHMIC_SKILLS[generator], count, seen)
             ]
+        if self.params.humaneval_in_test:
+            out["test"] += [humaneval_instance(row, "test") for row in humaneval_problems()]
         return out
 
     def _problems(self, split: Split, skill: FunctionSkill, count: int, seen: set[str]) -> list[TaskInstance]:

