@@ -141,3 +141,28 @@ def test_code_examples_are_rejected_with_their_reasons(code_task, code_evaluated
     assert code_task.score(code_task.instances("test")[0], accepted.target).extracted_answer == LOOP
     # The writer was asked for code, and shown what failed (not the reference program).
     assert "### Tests" in prompts[0] and "test 1 of 5" in prompts[0]
+
+
+def test_code_example_runs_end_to_end_with_the_scripted_teacher(tmp_path) -> None:
+    """examples/code.yaml, smoke preset, one iteration: code written, checked, trained on, and scored."""
+    import json
+
+    from teachgraph.config import load_config
+    from tests.conftest import ROOT, cli
+
+    config = ROOT / "examples" / "code.yaml"
+    full = load_config(config)
+    assert full.task.name == "algorithmic_code" and full.task.params["humaneval_in_test"] is True
+    out = tmp_path / "run"
+    result = cli("run", str(config), "--preset", "smoke", "--iterations", "1", "--out", str(out))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    examples = [json.loads(line) for line in (out / "data" / "iter-000.jsonl").read_text().splitlines()]
+    accepted = [e for e in examples if e["verdict"]["accepted"]]
+    assert accepted and all(e["target"].startswith("```python\n") and e["tests"] for e in accepted)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "sandbox_in_use" in (out / "config.yaml").read_text()
+    # Evaluated before and after training, per gold skill (pass@1 by running the student's code).
+    assert [e["iteration"] for e in metrics["evaluations"]] == [0, 1]
+    assert set(metrics["evaluations"][1]["test"]["per_skill"]) == {
+        "algorithmic_code/count_bits", "algorithmic_code/letter_counting", "algorithmic_code/spell_backward"
+    }  # fmt: skip
