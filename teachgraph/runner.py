@@ -109,6 +109,12 @@ def build_context(
     ``teacher_graph`` replaces the config's environment with your own (uncompiled) teacher graph.
     """
     task = load_task(config.task)
+    if isinstance(task, RunsCode) and config.teacher.engine == "programs":
+        # Generators draw (question, answer) pairs; a code example needs a solution and unit tests.
+        raise ConfigError(
+            f"teacher.engine: programs does not fit the code task {task.name!r} (its generators draw "
+            "question/answer pairs, code examples need a solution and unit tests); use engine: examples"
+        )
     sandbox = Sandbox(mode=config.sandbox)
     if isinstance(task, RunsCode):
         task.use_sandbox(sandbox)  # the student's code runs under the config's sandbox mode too

@@ -37,7 +37,7 @@ def format_failure(e: EvaluatedInstance, alias: str | None = None, width: int = 
     student = " ".join((e.extracted_answer or e.prediction or "(no answer)").split())[:80]
     reference = e.instance.answer
     if "\n" in reference:
-        reference = " ".join((e.feedback or "failed").split())[:width]
+        reference = "tests: " + " ".join((e.feedback or "failed").split())[:width]
     return f"[{alias or e.instance.id}] {question} | {student} | {reference}"
 
 

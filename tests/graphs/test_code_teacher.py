@@ -166,3 +166,16 @@ def test_code_example_runs_end_to_end_with_the_scripted_teacher(tmp_path) -> Non
     assert set(metrics["evaluations"][1]["test"]["per_skill"]) == {
         "algorithmic_code/count_bits", "algorithmic_code/letter_counting", "algorithmic_code/spell_backward"
     }  # fmt: skip
+
+
+def test_the_program_engine_is_refused_on_a_code_task(tmp_path) -> None:
+    from teachgraph.config import load_config
+    from teachgraph.errors import ConfigError
+    from teachgraph.runner import build_context
+    from teachgraph.tracing.rundir import RunDir
+    from tests.conftest import ROOT
+
+    config = load_config(ROOT / "examples" / "code.yaml", preset="smoke")
+    config = config.model_copy(update={"teacher": config.teacher.model_copy(update={"engine": "programs"})})
+    with pytest.raises(ConfigError, match="engine: programs does not fit the code task"):
+        build_context(config, RunDir(tmp_path / "run"), student=object())

@@ -84,7 +84,8 @@ def _child(job, w):
         out.write(_json.dumps(record) + "\n"); out.flush()
     _signal.signal(_signal.SIGPROF, _on_alarm)
     limit = float(job["limit"])
-    ns = {{"__name__": "__main__", "__builtins__": __builtins__}}
+    # Not "__main__": an `if __name__ == "__main__":` demo (input(), prints) is not the solution.
+    ns = {{"__name__": "solution", "__builtins__": __builtins__}}
     try:
         _signal.setitimer(_signal.ITIMER_PROF, limit)
         exec(compile(job["code"], "<solution>", "exec"), ns)
@@ -163,7 +164,7 @@ class Suite:
     """A solution and the tests it must pass.
 
     Attributes:
-        code: The solution's source (run as ``__main__``).
+        code: The solution's source (run as module ``solution``: a ``__main__`` block does not run).
         tests: Statements run one by one after it, each in a fresh copy of its namespace.
         limit_s: CPU-time limit per test (and for the solution's own top-level code).
     """
