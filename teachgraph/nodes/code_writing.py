@@ -36,6 +36,7 @@ One ```python block: a correct, complete implementation (standard library only).
 One ```python block of 4 to 8 assert statements that call the function on different inputs,
 edge cases included, so that a wrong implementation fails at least one."""
 
+MAX_TEST_CHARS = 2000
 _HEADING = re.compile(r"^[ \t]*#{1,4}[ \t]*(problem|solution|tests?)\b[^\n]*$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -83,5 +84,5 @@ def _example(sections: dict[str, str]) -> WrittenCodeExample:
     return WrittenCodeExample(
         question=sections.get("problem", "").strip()[:3000],
         answer=(solution[0] if solution else "")[:4000],
-        tests=tests[:20],
+        tests=[t[:MAX_TEST_CHARS] for t in tests[:20]],  # a cut test does not parse: validation says so
     )

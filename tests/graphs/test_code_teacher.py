@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from langchain_core.messages import BaseMessage
 
 from teachgraph.domain import EvaluatedInstance, RejectionReason
@@ -179,3 +181,26 @@ def test_the_program_engine_is_refused_on_a_code_task(tmp_path) -> None:
     config = config.model_copy(update={"teacher": config.teacher.model_copy(update={"engine": "programs"})})
     with pytest.raises(ConfigError, match="engine: programs does not fit the code task"):
         build_context(config, RunDir(tmp_path / "run"), student=object())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=60),
+            st.sampled_from(["### Problem", "### Solution", "### Tests", "```python", "```", "assert f(1) == 2",
+                             "def f(x):", "    return x", "## tests", "x" * 5000, "\x00", "}"]),
+        ),
+        max_size=30,
+    )
+)  # fmt: skip
+def test_any_reply_parses_or_fails_with_a_value_error(parts: list[str]) -> None:
+    text = "\n".join(parts)
+    try:
+        batch = CodeBatch.from_text(text)
+    except ValueError:  # pydantic's ValidationError is one: the writer re-asks with the error
+        return
+    assert 1 <= len(batch.examples) <= 16
+    for ex in batch.examples:
+        assert len(ex.question) <= 3000 and len(ex.answer) <= 4000 and len(ex.tests) <= 20
+        assert all(len(t) <= 2000 for t in ex.tests)

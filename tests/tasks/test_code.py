@@ -164,3 +164,12 @@ def test_training_target_is_what_scoring_reads(algorithmic: AlgorithmicCodeTask)
     assert target.startswith("```python\n") and algorithmic.score(problem, target).correct
     assert algorithmic.answers_equal(problem.answer, problem.answer + "\n# same program\n")
     assert not algorithmic.answers_equal("def f(:", "def f(:")
+
+
+def test_stop_at_failure_skips_the_rest() -> None:
+    hangs_after_one = "def f(x):\n    if x > 1:\n        while True:\n            pass\n    return 0\n"
+    tests = ["assert f(1) == 1", "assert f(2) == 2", "assert f(3) == 3"]
+    stopped, full = run_suites([Suite(hangs_after_one, tests, 0.3, stop_at_failure=True),
+                                Suite(hangs_after_one, tests, 0.3)], Sandbox())  # fmt: skip
+    assert [t.status for t in stopped.tests] == ["fail", "not_run", "not_run"]
+    assert [t.status for t in full.tests] == ["fail", "timeout", "timeout"]

@@ -130,7 +130,7 @@ def check_written(
     live = sorted(entries)
     first = run_suites(
         [Suite(items[k].solution, items[k].tests, limit_s) for k in live]
-        + [Suite(wrong_stub(entries[k]), items[k].tests, limit_s) for k in live],
+        + [Suite(wrong_stub(entries[k]), items[k].tests, limit_s, stop_at_failure=True) for k in live],
         sandbox,
     )
     own, stub = first[: len(live)], first[len(live) :]
@@ -146,7 +146,8 @@ def check_written(
     survivors = [k for k in live if k not in verdicts]
     planned = {k: mutants(items[k].solution, mutant_count) if mutant_count else [] for k in survivors}
     order = [(k, m) for k in survivors for m in planned[k]]
-    results = run_suites([Suite(m, items[k].tests, limit_s) for k, m in order], sandbox)
+    # A mutant is killed by its first failing test: the rest need not run (nor time out).
+    results = run_suites([Suite(m, items[k].tests, limit_s, stop_at_failure=True) for k, m in order], sandbox)
     killed: dict[int, int] = dict.fromkeys(survivors, 0)
     for (k, _), result in zip(order, results, strict=True):
         killed[k] += not result.ok

@@ -110,6 +110,10 @@ def _child(job, w):
             status, detail = _describe(exc, name, test)
             record = {{"status": status, "detail": detail[:_DETAIL]}}
         send(record)
+        if job["stop"] and record["status"] != "pass":
+            for _ in job["tests"][k + 1 :]:
+                send({{"status": "not_run", "detail": "stopped at the first failure"}})
+            break
     _os._exit(0)
 
 def _run(job):
@@ -169,11 +173,14 @@ class Suite:
         code: The solution's source (run as module ``solution``: a ``__main__`` block does not run).
         tests: Statements run one by one after it, each in a fresh copy of its namespace.
         limit_s: CPU-time limit per test (and for the solution's own top-level code).
+        stop_at_failure: Skip the tests after the first one that does not pass (a wrong
+            solution is known by then: validation's mutants and stubs need no more).
     """
 
     code: str
     tests: Sequence[str]
     limit_s: float = 3.0
+    stop_at_failure: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,7 +230,7 @@ def feedback(result: SuiteResult) -> str | None:
 
 
 def _program(suites: Sequence[Suite]) -> str:
-    jobs = [{"code": s.code, "tests": list(s.tests), "limit": s.limit_s} for s in suites]
+    jobs = [{"code": s.code, "tests": list(s.tests), "limit": s.limit_s, "stop": s.stop_at_failure} for s in suites]
     return HARNESS.format(
         jobs=json.dumps(jobs),
         marker=MARKER,
