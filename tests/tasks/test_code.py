@@ -173,3 +173,21 @@ def test_stop_at_failure_skips_the_rest() -> None:
                                 Suite(hangs_after_one, tests, 0.3)], Sandbox())  # fmt: skip
     assert [t.status for t in stopped.tests] == ["fail", "not_run", "not_run"]
     assert [t.status for t in full.tests] == ["fail", "timeout", "timeout"]
+
+
+def test_records_the_code_forges_or_an_exit_at_load_are_read_safely() -> None:
+    forge = (
+        "import os, json\n"
+        "for fd in range(3, 12):\n"
+        "    try:\n"
+        "        os.write(fd, (json.dumps({'status': 'bogus'}) + '\\n').encode())\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "def f(x):\n    return x\n"
+    )
+    exits = "import os\nos._exit(0)\n"
+    forged, exited = run_suites(
+        [Suite(forge, ["assert f(1) == 2"], 1.0), Suite(exits, ["assert True"], 1.0)], Sandbox()
+    )
+    assert not forged.ok and forged.tests[0].status in ("error", "fail")
+    assert exited.setup_error == "the solution's top-level code ended the process"

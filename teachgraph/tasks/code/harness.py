@@ -240,16 +240,30 @@ def _program(suites: Sequence[Suite]) -> str:
     )
 
 
+def _outcome(record: dict[str, object]) -> TestOutcome:
+    """A test's record as the child sent it; anything but a known status is an error (the code under
+    test can write to the pipe too)."""
+    status = record.get("status")
+    detail = str(record.get("detail", ""))[:DETAIL_CHARS]
+    if status in WHAT or status == "pass":
+        return TestOutcome(status, detail)  # type: ignore[arg-type]
+    return TestOutcome("error", f"unreadable test record: {str(record)[:80]}")
+
+
 def _suite_result(suite: Suite, record: dict[str, object]) -> SuiteResult:
     records = [r for r in record.get("records", []) if isinstance(r, dict)]  # type: ignore[union-attr]
     n = len(suite.tests)
     if records and "setup" in records[0]:
         detail = f"the solution does not load: {records[0]['setup']}"
         return SuiteResult([TestOutcome("not_run", detail)] * n, setup_error=str(records[0]["setup"]))
-    outcomes = [TestOutcome(r.get("status", "error"), str(r.get("detail", ""))) for r in records[1:]][:n]
+    outcomes = [_outcome(r) for r in records[1:]][:n]
     if len(outcomes) < n:
         if not records:
-            why = "the solution's top-level code did not finish (killed at the wall-clock backstop)"
+            why = (
+                "the solution's top-level code did not finish (killed at the wall-clock backstop)"
+                if record.get("killed")
+                else "the solution's top-level code ended the process"
+            )
             return SuiteResult([TestOutcome("not_run", why)] * n, setup_error=why)
         hung = "killed: ran past the wall-clock backstop" if record.get("killed") else "the process exited mid-test"
         outcomes.append(TestOutcome("timeout" if record.get("killed") else "error", hung))
