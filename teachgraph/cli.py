@@ -88,12 +88,9 @@ def run(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")] = False,
     dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Print models per node and the expected calls, tokens and cost; run nothing."),
+        bool, typer.Option("--dry-run", help="Print models per node and the expected calls, tokens and cost; run nothing.")
     ] = False,
-    iterations: Annotated[
-        int | None, typer.Option("--iterations", help="Set loop.iterations (raise it on --resume).")
-    ] = None,
+    iterations: Annotated[int | None, typer.Option("--iterations", help="Set loop.iterations (raise it on --resume).")] = None,
     token_budget: Annotated[
         int | None, typer.Option("--token-budget", help="Set loop.token_budget (teacher tokens; raise it on --resume).")
     ] = None,
@@ -105,9 +102,7 @@ def run(
     ] = None,
     review_file: Annotated[
         Path | None,
-        typer.Option(
-            "--review-file", help="Answer review pauses (teacher.review) from this YAML/JSON file, not stdin."
-        ),
+        typer.Option("--review-file", help="Answer review pauses (teacher.review) from this YAML/JSON file, not stdin."),
     ] = None,
 ) -> None:
     """Run an episode (evaluate -> teach -> train -> evaluate ...), or resume one."""

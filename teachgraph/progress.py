@@ -98,9 +98,7 @@ class Progress:
                 f"{e['test']['accuracy']:.3f}" if "test" in e else "-",
                 str(r.get("accepted", "-")),
                 ", ".join(f"{k} {v}" for k, v in r.get("rejected", {}).items()) or "-",
-                f"{r['teacher_input_tokens']:,} / {r['teacher_output_tokens']:,}"
-                if "teacher_input_tokens" in r
-                else "-",
+                f"{r['teacher_input_tokens']:,} / {r['teacher_output_tokens']:,}" if "teacher_input_tokens" in r else "-",
                 format_cost(r.get("teacher_cost_usd"), (r.get("ledger") or {}).get("unpriced_models", ())),
             )
         self.console.print(table)
@@ -120,9 +118,7 @@ class Progress:
                 f"cost {format_cost(cost['cost_usd'], cost.get('unpriced_models', ()))}  [dim]({nodes})[/]"
             )
             if cost.get("unpriced_models"):
-                self.console.print(
-                    f"[yellow]no price for[/] {', '.join(cost['unpriced_models'])} (set prices: in the config)"
-                )
+                self.console.print(f"[yellow]no price for[/] {', '.join(cost['unpriced_models'])} (set prices: in the config)")
         paused = metrics.get("paused_for_review")
         if paused:
             self.console.print(

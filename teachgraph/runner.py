@@ -109,12 +109,6 @@ def build_context(
     ``teacher_graph`` replaces the config's environment with your own (uncompiled) teacher graph.
     """
     task = load_task(config.task)
-    if isinstance(task, RunsCode) and config.teacher.engine == "programs":
-        # Generators draw (question, answer) pairs; a code example needs a solution and unit tests.
-        raise ConfigError(
-            f"teacher.engine: programs does not fit the code task {task.name!r} (its generators draw "
-            "question/answer pairs, code examples need a solution and unit tests); use engine: examples"
-        )
     sandbox = Sandbox(mode=config.sandbox)
     if isinstance(task, RunsCode):
         task.use_sandbox(sandbox)  # the student's code runs under the config's sandbox mode too
@@ -161,6 +155,7 @@ def check_prices(config: RunConfig, router: ModelRouter) -> None:
 
 
 def resolved_config(config: RunConfig, router: ModelRouter, sandbox_in_use: str | None = None) -> dict[str, Any]:
+
     """The config as run: presets applied, models per node resolved to labels (no secrets)."""
     data = config.model_dump(mode="json", exclude={"presets"})
     data["teacher"]["resolved_models"] = router.specs()
@@ -294,10 +289,7 @@ def _run(
             metrics = run_dir.read_metrics()
             metrics["wall_seconds_this_session"] = round(time.perf_counter() - start, 2)
             if paused is not None:
-                metrics["paused_for_review"] = {
-                    "iteration": paused.get("iteration"),
-                    "examples": len(paused["examples"]),
-                }
+                metrics["paused_for_review"] = {"iteration": paused.get("iteration"), "examples": len(paused["examples"])}
                 return metrics
             if metrics.get("stop_reason"):
                 failpoint("report")
@@ -419,9 +411,7 @@ def resume_run(
         saved.setdefault("resumed_with", []).append(
             {
                 "at_iteration": evaluations[-1].get("iteration", 0),
-                "loop": {
-                    k: {"from": before[k], "to": v} for k, v in config.loop.model_dump().items() if before[k] != v
-                },
+                "loop": {k: {"from": before[k], "to": v} for k, v in config.loop.model_dump().items() if before[k] != v},
             }
         )
         run_dir.write_config(saved)

@@ -3,11 +3,13 @@
 Checks, in order (the first failure is the verdict): structure; the solution program, run in a
 sandbox, must print a result equal to the stated answer (examples drawn from a validated
 generator program have no program of their own: the generator was checked instead); no duplicate of an earlier example;
-no copy of a validation or test instance (n-gram overlap). For a code task the answer is a
-reference solution with unit tests instead: the solution must pass them, and they must fail a
-trivially wrong solution and most mutants of the reference (``CodeTask.check_examples``); the
-task's ``contamination_items`` (HumanEval's prompts) join the decontamination index. Rejected examples stay in the output
+no copy of a validation or test instance (n-gram overlap). Rejected examples stay in the output
 with their reason; the forest records accepted and rejected counts per (sub)skill.
+
+For a code task the answer is a reference solution with unit tests instead of a program: the
+solution must pass them, and they must fail a trivially wrong solution and most mutants of the
+reference (``CodeTask.check_examples``); the task's ``contamination_items`` (HumanEval's prompts)
+join the decontamination index.
 """
 
 from __future__ import annotations

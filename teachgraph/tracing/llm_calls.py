@@ -64,7 +64,10 @@ def transcript(conversation: list[BaseMessage], response: str) -> dict[str, Any]
     Redacted here, where it is made: the event reaches stream consumers (the CLI, LangSmith)
     before the run directory's writer redacts what it stores.
     """
-    messages = [{"role": m.type, "content": redact(message_text(m))} for m in conversation]
+    messages = [
+        {"role": m.type, "content": redact(message_text(m))}
+        for m in conversation
+    ]
     return {"messages": messages, "response": redact(response)}
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks.strategies import STRATEGIES, config_digest, strategy_config
 from benchmarks.strategies_report import comparisons, write
-from benchmarks.strategy_records import evaluation_entry, phase_seconds, totals
+from benchmarks.strategy_records import phase_seconds, evaluation_entry, totals
 from teachgraph.config import load_config
 from teachgraph.tracing.events import TraceEvent
 

@@ -121,6 +121,7 @@ def load_run(run_dir: str | Path) -> RunData:
     return data
 
 
+
 @dataclass
 class DataCounts:
     """Examples per iteration: accepted per skill path and rejected per reason."""
@@ -183,12 +184,14 @@ def skill_series(evals: Sequence[dict[str, Any]], skill: str) -> tuple[list[int]
     return xs, ys
 
 
+
 def as_int(value: Any) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
 def int_map(value: Any) -> dict[str, int]:
     return {str(k): as_int(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
 
 
 def _iteration_of(path: Path) -> int | None:

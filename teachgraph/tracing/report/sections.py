@@ -103,13 +103,7 @@ def _header_section(data: RunData) -> str:
         body += "<h3>Cost ledger per node</h3>" + _table(
             ["node", "calls", "input tokens", "output tokens", "cost"],
             [
-                (
-                    n,
-                    as_int(v.get("calls")),
-                    f"{as_int(v.get('input_tokens')):,}",
-                    f"{as_int(v.get('output_tokens')):,}",
-                    format_cost(v.get("cost_usd")),
-                )
+                (n, as_int(v.get("calls")), f"{as_int(v.get('input_tokens')):,}", f"{as_int(v.get('output_tokens')):,}", format_cost(v.get("cost_usd")))
                 for n, v in sorted(cost["by_node"].items())
             ],
             numeric={1, 2, 3, 4},
@@ -272,9 +266,7 @@ def _forest_section(data: RunData) -> str:
                 )
                 continue
             try:
-                png_path = draw_forest(
-                    forest, Path(tmp) / f"forest-{iteration:03d}.png"
-                )  # under its "Iteration N" heading
+                png_path = draw_forest(forest, Path(tmp) / f"forest-{iteration:03d}.png")  # under its "Iteration N" heading
                 parts.append(_img(png_path.read_bytes(), f"skill forest at iteration {iteration}"))
             except Exception as err:  # one undrawable snapshot must not hide the others
                 log.warning("drawing the forest of iteration %d failed", iteration, exc_info=True)
@@ -358,10 +350,12 @@ def _llm_section(data: RunData) -> str:
     rows = [row(k, v) for k, v in sorted(groups.items())]
     total = row(("all", ""), calls)
     total = [Markup(f"<strong>{_cell(c)}</strong>") for c in total]
-    return _table(
-        ["node", "model", "calls", "ok", "input tokens", "output tokens", "mean model time (s)", "mean queued (s)"],
-        [*rows, total],
-        numeric={2, 3, 4, 5, 6, 7},
+    return (
+        _table(
+            ["node", "model", "calls", "ok", "input tokens", "output tokens", "mean model time (s)", "mean queued (s)"],
+            [*rows, total],
+            numeric={2, 3, 4, 5, 6, 7},
+        )
     )
 
 
