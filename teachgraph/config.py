@@ -76,7 +76,11 @@ class ProgramEngineSettings(Strict):
         default=0.8, gt=0, le=1, description="Minimum share of distinct questions over the K validation draws."
     )
     max_flagged_share: float = Field(
-        default=0.2, ge=0, le=1, description="Most validation draws that may duplicate known data or copy eval items."
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Tolerated share of validation draws that duplicate known data or copy eval items: a generator "
+        "is rejected when its draws show a share significantly above it (one-sided binomial test, p < 0.05).",
     )
     check_sample: int = Field(
         default=3, ge=1, description="Drawn questions the teacher answers with its own solution program."

@@ -83,6 +83,13 @@ def mcnemar_exact(treatment_only: int, baseline_only: int) -> float:
     return min(1.0, 2 * tail)
 
 
+def binomial_upper_tail(successes: int, n: int, p: float) -> float:
+    """P(X >= successes) for X ~ Binomial(n, p): how surprising this many hits are at rate ``p``."""
+    if successes <= 0:
+        return 1.0
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(successes, n + 1))
+
+
 def compare_paired(
     baseline: str | Sequence[bool],
     treatment: str | Sequence[bool],

@@ -57,3 +57,12 @@ def test_unpaired_or_malformed_outcomes_are_refused() -> None:
     with pytest.raises(ValueError, match="string of 0 and 1"):
         parse_outcomes("01x1")
     assert outcomes_string([True, False, True]) == "101"
+
+
+def test_binomial_upper_tail() -> None:
+    from teachgraph.stats import binomial_upper_tail
+
+    assert binomial_upper_tail(0, 10, 0.2) == 1.0
+    assert binomial_upper_tail(3, 10, 0.2) == pytest.approx(0.3222, abs=1e-4)
+    assert binomial_upper_tail(5, 10, 0.2) == pytest.approx(0.0328, abs=1e-4)
+    assert binomial_upper_tail(10, 10, 0.5) == pytest.approx(1 / 1024)

@@ -23,6 +23,7 @@ from teachgraph.nodes.program_contract import CheckPrograms, Draw, derive_seed, 
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorStats
 from teachgraph.state import TeacherContext
+from teachgraph.stats import binomial_upper_tail
 
 
 class GeneratorRejection(StrEnum):
@@ -56,6 +57,8 @@ class GeneratorVerdict:
         return self.reason == GeneratorRejection.ACCEPTED
 
 
+#: A generator is rejected when this few of its draws would be flagged at the tolerated share.
+FLAGGED_SIGNIFICANCE = 0.05
 CHECK_SYSTEM = "You solve math questions by writing short Python programs."
 CHECK_USER = """For each question, write a Python 3 program (standard library only) that computes its
 final answer and prints only that answer (or one program that prints the answers in order, one per line).
@@ -128,7 +131,12 @@ def _content_stage(draws: list[Draw], ctx: TeacherContext, known: set[str]) -> G
     contaminated = [(d, hit) for d in draws if (hit := index.match(d.question)) is not None]
     duplicates = [d for d, key in zip(draws, keys, strict=True) if key in known]
     stats.flagged = len(contaminated) + len(duplicates)
-    if stats.flagged / k > s.max_flagged_share:
+    # Flagged draws are dropped when drawing anyway; the gate is for generators that copy. On a
+    # task whose eval items cover much of its small question space (LCM of two numbers up to 30:
+    # 112 eval items in 841 pairs), an honest generator's 10 draws hit 3 eval items 14% of the
+    # time, so a raw share over K draws rejected honest generators by chance: reject only a share
+    # significantly above the tolerated one.
+    if binomial_upper_tail(stats.flagged, k, s.max_flagged_share) < FLAGGED_SIGNIFICANCE:
         if contaminated:
             d, hit = contaminated[0]
             return GeneratorVerdict(
