@@ -47,26 +47,26 @@ def actual_use(run: RunDir, steps: int) -> dict[str, dict[str, int]]:
 
 
 def against_strategies(path: Path) -> list[dict[str, Any]]:
-    """Estimate vs actual teacher tokens for each LLM-using strategy recorded in ``path``."""
-    from benchmarks.strategies import STRATEGIES
+    """Estimate vs actual teacher tokens for each LLM-using strategy recorded in ``path``.
+
+    Each strategy's record carries the config it ran with; the estimate is made from that config.
+    """
     from teachgraph.config import parse_config
 
     recorded = json.loads(path.read_text())
-    base = json.loads(json.dumps(recorded["config"]))
-    base.pop("presets", None)
-    base["teacher"].pop("resolved_models", None)
     rows = []
-    for s in recorded["strategies"]:
-        if not s.get("teacher_input_tokens") or s["strategy"] not in STRATEGIES:
+    for name, record in recorded["strategies"].items():
+        totals = record.get("totals", {})
+        if not totals.get("teacher_input_tokens"):
             continue
-        data = json.loads(json.dumps(base))
-        data["teacher"].update(STRATEGIES[s["strategy"]] or {})
-        est = estimate_run(parse_config(data, source=s["strategy"]))
+        data = json.loads(json.dumps(record["config"]))
+        data.get("teacher", {}).pop("resolved_models", None)
+        est = estimate_run(parse_config(data, source=name))
         e_in, e_out = est.total("input_tokens"), est.total("output_tokens")
-        a_in, a_out = s["teacher_input_tokens"], s["teacher_output_tokens"]
+        a_in, a_out = totals["teacher_input_tokens"], totals["teacher_output_tokens"]
         rows.append(
             {
-                "strategy": s["strategy"],
+                "strategy": name,
                 "estimate": {"input_tokens": e_in, "output_tokens": e_out},
                 "actual": {"input_tokens": a_in, "output_tokens": a_out},
                 "actual_over_estimate": {
@@ -76,7 +76,7 @@ def against_strategies(path: Path) -> list[dict[str, Any]]:
             }
         )
         print(
-            f"{s['strategy']:24s} input est {e_in:>7,d} actual {a_in:>7,d} ({a_in / e_in:.2f}x)   "
+            f"{name:24s} input est {e_in:>7,d} actual {a_in:>7,d} ({a_in / e_in:.2f}x)   "
             f"output est {e_out:>6,d} actual {a_out:>6,d} ({a_out / e_out:.2f}x)"
         )
     return rows

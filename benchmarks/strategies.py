@@ -47,7 +47,10 @@ from teachgraph.tracing.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
-CONFIGS = {"arithmetic": Path(__file__).parent / "strategies.yaml", "gsm8k": Path(__file__).parent / "strategies_gsm8k.yaml"}
+CONFIGS = {
+    "arithmetic": Path(__file__).parent / "strategies.yaml",
+    "gsm8k": Path(__file__).parent / "strategies_gsm8k.yaml",
+}
 
 #: What the direct-writing engine can afford per iteration here: it spends ~300 output tokens per
 #: validated example (benchmarks/results/program_engine.md), ~30 s of the local teacher each.
@@ -65,7 +68,12 @@ STRATEGIES: dict[str, dict[str, Any] | None] = {
     "open_ended": {"environment": "open_ended", "with_state": True},
     "open_ended_no_state": {"environment": "open_ended", "with_state": False},
     "skill_list": {"environment": "skill_list", "with_state": True},
-    "skill_tree_direct": {"environment": "skill_tree", "with_state": True, "policy": "alternating", "engine": "examples"},
+    "skill_tree_direct": {
+        "environment": "skill_tree",
+        "with_state": True,
+        "policy": "alternating",
+        "engine": "examples",
+    },
 }
 SUITE_STRATEGIES = {
     "arithmetic": list(STRATEGIES),
@@ -91,11 +99,23 @@ def config_digest(config: RunConfig) -> str:
 
 def git_commit() -> str | None:
     """The checkout the benchmark runs from ("-dirty" with uncommitted tracked changes)."""
+
+    def run(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
     try:
-        run = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()  # noqa: E731
         head = run("rev-parse", "--short", "HEAD")
-        dirty = run("status", "--porcelain", "--untracked-files=no", "--", "teachgraph", "benchmarks/strategies.yaml",
-                    "benchmarks/strategies_gsm8k.yaml", "benchmarks/strategies.py", "benchmarks/strategy_records.py")
+        dirty = run(
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            "teachgraph",
+            "benchmarks/strategies.yaml",
+            "benchmarks/strategies_gsm8k.yaml",
+            "benchmarks/strategies.py",
+            "benchmarks/strategy_records.py",
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     return head + ("-dirty" if dirty else "")
@@ -114,7 +134,9 @@ def untrained(config: RunConfig, task: Any, student: Any, test_skills: list[str]
     start = time.perf_counter()
     student.load_adapter(None)
     reports = {
-        split: EvaluationReport.from_evaluated(evaluate_split(student, task, task.instances(split)), split=split, iteration=0)
+        split: EvaluationReport.from_evaluated(
+            evaluate_split(student, task, task.instances(split)), split=split, iteration=0
+        )
         for split in ("validation", "test")
     }
     return untrained_record(config, reports["test"], reports["validation"], test_skills, time.perf_counter() - start)
@@ -146,9 +168,15 @@ def _printer(name: str):
     def show(event: dict[str, Any]) -> None:
         d = event.get("data", {})
         if event["kind"] == "evaluation":
-            print(f"  [{name}] iter {event['iteration']} {d['split']} accuracy {d['accuracy']:.3f} ({d['seconds']} s)", flush=True)
+            print(
+                f"  [{name}] iter {event['iteration']} {d['split']} accuracy {d['accuracy']:.3f} ({d['seconds']} s)",
+                flush=True,
+            )
         elif event["kind"] == "training" and not d.get("skipped"):
-            print(f"  [{name}] iter {event['iteration']} trained on {d['examples']} examples ({d['seconds']} s)", flush=True)
+            print(
+                f"  [{name}] iter {event['iteration']} trained on {d['examples']} examples ({d['seconds']} s)",
+                flush=True,
+            )
         elif event["kind"] == "written":
             print(f"  [{name}] iter {event['iteration']} {event['node']} wrote {d.get('written')}", flush=True)
 
@@ -162,7 +190,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="apply the config's 'quick' preset")
     parser.add_argument("--scripted", action="store_true", help="scripted teacher + tiny student (plumbing, minutes)")
     parser.add_argument("--only", nargs="+", choices=list(STRATEGIES), help="run these strategies only")
-    parser.add_argument("--fresh", action="store_true", help="discard earlier records and runs of the chosen strategies")
+    parser.add_argument(
+        "--fresh", action="store_true", help="discard earlier records and runs of the chosen strategies"
+    )
     parser.add_argument("--commit", action="store_true", help="git-commit each strategy's record as it completes")
     parser.add_argument("--report-only", action="store_true", help="rewrite the tables from the records; run nothing")
     args = parser.parse_args()
@@ -202,8 +232,13 @@ def main() -> None:
             else:
                 run_dir = run_strategy(config, name, run_root, student)
                 record = strategy_record(name, config, run_dir, test_skills, engine=_engine(name, config))
-            record.update(config_digest=digest, commit=git_commit(), machine=machine(), finished_at=time.time(),
-                          this_session_s=round(time.time() - start, 1))
+            record.update(
+                config_digest=digest,
+                commit=git_commit(),
+                machine=machine(),
+                finished_at=time.time(),
+                this_session_s=round(time.time() - start, 1),
+            )
             path.write_text(json.dumps(record, indent=2) + "\n")
             print(f"[{name}] record written: {path.relative_to(ROOT)}", flush=True)
             if args.commit and record["finished"]:
@@ -211,8 +246,8 @@ def main() -> None:
         except Exception:  # one broken strategy must not cost the hours the others took
             traceback.print_exc()
             failed.append(name)
-    records = {}
-    for name in SUITE_STRATEGIES[args.suite] if not args.only else names:
+    records = {}  # every record of the suite, run now or earlier (on any machine)
+    for name in SUITE_STRATEGIES[args.suite]:
         path = records_dir / f"{name}.json"
         if path.is_file():
             records[name] = json.loads(path.read_text())

@@ -41,7 +41,11 @@ def comparisons(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
         if name == UNTRAINED or not rec["iterations"]:
             continue
         rows: dict[str, Any] = {}
-        for label, other in (("vs_untrained", UNTRAINED), ("vs_no_state", NO_STATE_TWIN.get(name)), ("vs_random", RANDOM)):
+        for label, other in (
+            ("vs_untrained", UNTRAINED),
+            ("vs_no_state", NO_STATE_TWIN.get(name)),
+            ("vs_random", RANDOM),
+        ):
             if other and other != name and other in records and records[other]["iterations"]:
                 paired = compare_paired(final_outcomes(records[other]), final_outcomes(rec))
                 rows[label] = {"against": other, **paired.model_dump(mode="json")}
@@ -150,11 +154,15 @@ def target_lines(records: dict[str, dict[str, Any]], tests: dict[str, dict[str, 
         if "vs_untrained" in t:
             row = t["vs_untrained"]
             met = row["difference"] >= 0.10 and row["interval"][0] > 0
-            out.append(f"| ≥ +10 pts over untrained, interval excluding 0 | {name} | {_paired_cell(row)} | {'met' if met else 'not met'} |")
+            out.append(
+                f"| ≥ +10 pts over untrained, interval excluding 0 | {name} | {_paired_cell(row)} | {'met' if met else 'not met'} |"
+            )
         if "vs_no_state" in t:
             row = t["vs_no_state"]
             met = row["difference"] > 0 and row["p_value"] < 0.05
-            out.append(f"| beats its no-state twin, p < 0.05 | {name} | {_paired_cell(row)} | {'met' if met else 'not met'} |")
+            out.append(
+                f"| beats its no-state twin, p < 0.05 | {name} | {_paired_cell(row)} | {'met' if met else 'not met'} |"
+            )
         if "vs_random" in t:
             row = t["vs_random"]
             verdict = "met" if row["difference"] >= 0 else "not met"
@@ -194,8 +202,9 @@ def plot(payload: dict[str, Any], path: Path) -> None:
             continue
         style = ":" if "no_state" in name or name == RANDOM else "-"
         line = ax.plot(xs, accs, style, marker="o", linewidth=2, label=name)[0]
-        ax.errorbar(xs, accs, yerr=[[max(a - l, 0) for a, l in zip(accs, lo)], [max(h - a, 0) for a, h in zip(accs, hi)]],
-                    fmt="none", ecolor=line.get_color(), alpha=0.5, capsize=3)
+        below = [max(a - low, 0) for a, low in zip(accs, lo, strict=True)]
+        above = [max(high - a, 0) for a, high in zip(accs, hi, strict=True)]
+        ax.errorbar(xs, accs, yerr=[below, above], fmt="none", ecolor=line.get_color(), alpha=0.5, capsize=3)
     ax.set_xlabel("iteration (evaluation after each training round; 0 = before training)")
     ax.set_ylabel("held-out test accuracy (95% Wilson interval)")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))

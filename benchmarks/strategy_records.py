@@ -11,22 +11,23 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from benchmarks.strategies_report import per_skill
 from teachgraph.config import RunConfig
 from teachgraph.domain import EvaluationReport
 from teachgraph.stats import accuracy_interval
 from teachgraph.tracing.events import TraceEvent
 from teachgraph.tracing.rundir import RunDir
 
-from benchmarks.strategies_report import per_skill
-
 PHASES = ("teacher_llm", "drawing_and_validation", "training", "evaluation", "wall")
 
 
-def test_entry(outcomes: str, test_skills: list[str]) -> dict[str, Any]:
+def evaluation_entry(outcomes: str, test_skills: list[str]) -> dict[str, Any]:
     """Accuracy, Wilson interval, per-skill figures and outcomes of one test evaluation."""
     n, correct = len(outcomes), outcomes.count("1")
     if n != len(test_skills):
-        raise ValueError(f"{n} test outcomes for {len(test_skills)} test items: was the run made with another task config?")
+        raise ValueError(
+            f"{n} test outcomes for {len(test_skills)} test items: was the run made with another task config?"
+        )
     return {
         "accuracy": correct / n if n else 0.0,
         "interval": accuracy_interval(correct, n),
@@ -93,7 +94,7 @@ def strategy_record(
         iterations.append(
             {
                 "iteration": k,
-                "test": test_entry(ev["test"]["outcomes"], test_skills),
+                "test": evaluation_entry(ev["test"]["outcomes"], test_skills),
                 "validation": {"accuracy": ev["validation"]["accuracy"], "n": ev["validation"]["n"]},
                 "written": r.get("written", 0),
                 "validated": r.get("accepted", 0),
@@ -131,21 +132,38 @@ def totals(iterations: list[dict[str, Any]], phases: dict[int, dict[str, float]]
     return out
 
 
-def untrained_record(config: RunConfig, report_test: EvaluationReport, report_val: EvaluationReport,
-                     test_skills: list[str], seconds: float) -> dict[str, Any]:
+def untrained_record(
+    config: RunConfig,
+    report_test: EvaluationReport,
+    report_val: EvaluationReport,
+    test_skills: list[str],
+    seconds: float,
+) -> dict[str, Any]:
     """The record of the untrained student: one evaluation, nothing written."""
     iteration = {
         "iteration": 0,
-        "test": test_entry(report_test.outcomes, test_skills),
+        "test": evaluation_entry(report_test.outcomes, test_skills),
         "validation": {"accuracy": report_val.accuracy, "n": report_val.n},
-        "written": 0, "validated": 0, "rejected": {}, "teacher_input_tokens": 0, "teacher_output_tokens": 0,
-        "llm_calls": 0, "seconds": None,
+        "written": 0,
+        "validated": 0,
+        "rejected": {},
+        "teacher_input_tokens": 0,
+        "teacher_output_tokens": 0,
+        "llm_calls": 0,
+        "seconds": None,
     }
     out = totals([iteration], {})
     out["seconds"]["evaluation"] = out["seconds"]["wall"] = round(seconds, 1)
     return {
-        "strategy": "no_training", "finished": True, "engine": None, "environment": None, "with_state": None,
-        "policy": None, "examples_per_iteration": 0,
+        "strategy": "no_training",
+        "finished": True,
+        "engine": None,
+        "environment": None,
+        "with_state": None,
+        "policy": None,
+        "examples_per_iteration": 0,
         "config": config.model_dump(mode="json", exclude={"presets"}),
-        "iterations": [iteration], "totals": out, "evaluated_at": time.time(),
+        "iterations": [iteration],
+        "totals": out,
+        "evaluated_at": time.time(),
     }

@@ -19,7 +19,7 @@ PACKAGE = Path(teachgraph.__file__).parent
 # Lowest first. A module may import from its own layer and the layers before it.
 LAYERS: list[tuple[str, set[str]]] = [
     # Vocabulary with no teachgraph imports at all.
-    ("core", {"domain", "errors", "costs", "redaction", "failpoints", "cache", "text"}),
+    ("core", {"domain", "errors", "costs", "redaction", "failpoints", "cache", "text", "stats"}),
     # The parts a teacher works with, and the run configuration that names them.
     (
         "parts",

@@ -91,10 +91,17 @@ def plan_jobs(
     evaluated = state.get("evaluated", [])
     with_state = state.get("with_state", True)
     jobs = []
+    siblings: dict[str, int] = {}
     for n, (path, quota) in enumerate(sorted(forest.quotas().items())):
         root = path.split("/")[0]
         mine = [e for e in evaluated if e.skill == root]
-        errors = [e for e in mine if not e.correct][: ctx.settings.errors_per_writer] if with_state else []
+        failures = [e for e in mine if not e.correct] if with_state else []
+        # Subskills of one root share its failures; each sibling starts from different ones, so
+        # their writers (and the program engine's skeleton, built from the first) do not all
+        # copy the same question.
+        sibling = siblings[root] = siblings.get(root, -1) + 1
+        offset = (sibling * ctx.settings.errors_per_writer) % len(failures) if failures else 0
+        errors = (failures[offset:] + failures[:offset])[: ctx.settings.errors_per_writer]
         gold = {e.instance.gold_skill for e in mine if e.instance.gold_skill}
         node = forest.node(path)
         parents = path.split("/")

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 
 from langgraph.runtime import Runtime
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
 
 from teachgraph.domain import EvaluatedInstance
-from teachgraph.nodes.llm import NodeCalls, messages
+from teachgraph.nodes.llm import NodeCalls, bounded, messages
 from teachgraph.skills import SkillForest
 from teachgraph.skills.names import name_key
 from teachgraph.skills.structure import group_frames, nearest_frame, question_frame
@@ -99,16 +99,6 @@ class GroupNames(BaseModel):
     """A skill name for every group of questions."""
 
     skills: list[GroupName] = Field(max_length=40)
-
-
-def bounded(schema: type[BaseModel], field_name: str, item: type[BaseModel], n: int) -> type[BaseModel]:
-    """``schema`` with its list field capped at ``n`` items: for local models the cap becomes part
-    of the grammar, so a small model cannot go on listing past the groups/questions it was shown."""
-    return create_model(
-        schema.__name__,
-        __base__=schema,
-        **{field_name: (list[item], Field(max_length=n))},  # type: ignore[call-overload]
-    )
 
 
 def name_from_description(description: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
 
 from teachgraph.providers import ResolvedModel, structured_call
 from teachgraph.providers.faults import FailureLimit, status_code
@@ -185,4 +185,14 @@ def trace(
     """Emit a decision event from a node (thin wrapper that fills in the run id)."""
     emit(
         runtime.stream_writer, kind, node=node, iteration=iteration, run_id=runtime.context.run_id, skill=skill, **data
+    )
+
+
+def bounded(schema: type[BaseModel], field_name: str, item: type[BaseModel], n: int) -> type[BaseModel]:
+    """``schema`` with its list field capped at ``n`` items: for local models the cap becomes part
+    of the grammar, so a small model cannot go on listing past the groups/questions it was shown."""
+    return create_model(
+        schema.__name__,
+        __base__=schema,
+        **{field_name: (list[item], Field(max_length=n))},  # type: ignore[call-overload]
     )

@@ -12,8 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from teachgraph.nodes.induction_methods import bounded
-from teachgraph.nodes.llm import NodeCalls, messages, trace
+from teachgraph.nodes.llm import NodeCalls, bounded, messages, trace
 from teachgraph.skills import SkillForest
 from teachgraph.skills.names import name_key
 from teachgraph.state import ExplorationInput, ExploredSubskills, SkillAction, TeacherContext
