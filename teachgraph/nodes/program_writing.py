@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -69,6 +70,8 @@ def generate(rng):
 ```"""
 _INTEGER = re.compile(r"(?<![\w.])\d{1,6}(?![\w.]*\d)")
 MAX_SKELETON_NUMBERS = 6
+#: Fewest number combinations a skeleton allows, so a quota's draws can all be distinct.
+MIN_DISTINCT = 400
 REPAIR = """
 
 Your previous generator:
@@ -78,25 +81,36 @@ It failed validation ({reason}): {detail}
 Write a corrected generator."""
 
 
-def skeleton(question: str, rationale_example: str = "") -> str | None:
+def skeleton(question: str, rationale_example: str = "", *, like: Sequence[str] = ()) -> str | None:
     """A generator to complete: ``question`` as an f-string with its integers drawn from rng.
 
     A 1.5B coder model copies whatever program it is shown; shown a different skill's example it
     wrote that skill's wording ("What is the sum of ..."), not the task's. Shown the task's own
     question with its numbers as variables, it only has to write the answer's computation.
+
+    Each number's range follows the task: the largest value at that position over ``question``
+    and the ``like`` questions of the same wording, rounded up (7 -> 1..9, 48 -> 1..50), so the
+    student practises the magnitudes it is tested on (measured: ranges fixed at 1..100 turned
+    one-digit sums into two-digit ones). Ranges widen by a digit at a time, last number first,
+    only while the questions could not be told apart (fewer than ``MIN_DISTINCT`` combinations).
     None when the question has no integers, or too many to make a readable program.
     """
     question = " ".join(question.split())
     numbers = list(_INTEGER.finditer(question))
     if not numbers or len(numbers) > MAX_SKELETON_NUMBERS:
         return None
+    frame = _INTEGER.sub("N", question)
+    same = [question, *(q for q in (" ".join(q.split()) for q in like) if _INTEGER.sub("N", q) == frame)]
+    columns = list(zip(*([int(m.group()) for m in _INTEGER.finditer(q)] for q in same), strict=True))
+    lows = [0 if min(col) == 0 else 1 for col in columns]
+    highs = [9 if max(col) < 10 else -(-max(col) // 10) * 10 for col in columns]
+    position = len(highs) - 1
+    while math.prod(h - lo + 1 for lo, h in zip(lows, highs, strict=True)) < MIN_DISTINCT:
+        highs[position] = highs[position] * 10 + 9 if highs[position] % 10 == 9 else highs[position] * 10
+        position = (position - 1) % len(highs)
     text, draws, last = "", [], 0
-    for name, match in zip("abcdef", numbers, strict=False):
-        value = int(match.group())
-        # At least 1..100: the task's one-digit numbers give 100 pairs, fewer than a quota needs
-        # (measured: an LCM generator over 1..10 kept 55 of 136 draws, the rest repeats).
-        high = 10 ** max(2, len(str(value)))
-        draws.append(f"    {name} = rng.randint({0 if value == 0 else 1}, {high})")
+    for name, match, low, high in zip("abcdef", numbers, lows, highs, strict=False):
+        draws.append(f"    {name} = rng.randint({low}, {high})")
         text += _fstring_text(question[last : match.start()]) + "{" + name + "}"
         last = match.end()
     text += _fstring_text(question[last:])
@@ -127,7 +141,7 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
     rationale = ctx.settings.target_style == "rationale"
     rationale_example = ', "rationale": f"{a} = {b} * {a // b} + {a % b}."' if rationale else ""
     shown = [e.instance.prompt for e in job.errors] + [i.prompt for i in job.style_examples]
-    start = skeleton(shown[0], ', "rationale": ...' if rationale else "") if shown else None
+    start = skeleton(shown[0], ', "rationale": ...' if rationale else "", like=shown[1:]) if shown else None
     return USER.format(
         skill=" / ".join(job.skill_path),
         description=f" — {job.description}" if job.description else "",

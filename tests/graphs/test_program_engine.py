@@ -307,3 +307,18 @@ def test_skeleton_words_the_question_like_the_task(question):
     drawn = namespace["generate"](Random(3))["question"]
     assert re.sub(r"\d+", "N", drawn.replace("3.5", "x")) == re.sub(r"\d+", "N", question.replace("3.5", "x"))
     assert skeleton("Name a colour.") is None
+
+
+def test_skeleton_ranges_follow_the_task_and_widen_only_when_too_few():
+    """Numbers keep the task's magnitudes (one-digit sums stay one-digit); a range widens only when
+    the combinations could not fill a quota with distinct questions."""
+    from teachgraph.nodes.program_writing import MIN_DISTINCT, skeleton
+
+    def ranges(question: str, like: tuple[str, ...] = ()) -> list[tuple[int, int]]:
+        start = skeleton(question, like=like)
+        return [(int(a), int(b)) for a, b in re.findall(r"rng\.randint\((\d+), (\d+)\)", start)]
+
+    assert ranges("Calculate 6 - 1 + 2.", ("Calculate 4 + 1.", "Calculate 10 - 2 + 9.")) == [(1, 10), (1, 9), (1, 9)]
+    assert ranges("Find the GCD of 22, 48") == [(1, 30), (1, 50)]
+    two_digits = ranges("Calculate 6 - 9.")  # 81 one-digit pairs: too few, the last number widens
+    assert two_digits == [(1, 9), (1, 99)] and MIN_DISTINCT <= 9 * 99
