@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 
 from teachgraph.text import question_key as question_key  # re-exported: the nodes' old import path
@@ -13,11 +12,13 @@ class NgramIndex:
     """n-grams of evaluation questions, to flag written examples that copy them.
 
     A candidate is contaminated by an eval question when it contains at least ``threshold`` of
-    that question's n-grams *and* every number of that question. Numbers matter because
+    that question's n-grams *and* that question's numbers, in their order. Numbers matter because
     templated questions share almost all their n-grams: "Find the LCM of these numbers: 9, 4"
     held 75% of the 8-grams of the test item "... 9, 6", so every question a correct LCM
     generator drew was flagged (measured on the program engine benchmark). A different number
-    is a different problem; a copy keeps the numbers. Eval questions shorter than ``n`` tokens count as one n-gram (the
+    is a different problem; a copy keeps the numbers. So is a reordering: "4 - 7 - 2" is not a copy
+    of "4 - 2 - 7", and counting numbers as a set flagged 30% of a one-digit chain-sum generator's
+    draws. Eval questions shorter than ``n`` tokens count as one n-gram (the
     whole question), so short items are caught when copied verbatim inside a candidate.
     """
 
@@ -25,7 +26,7 @@ class NgramIndex:
         self.n, self.threshold = n, threshold
         self._grams: dict[tuple[str, ...], set[str]] = {}
         self._count: dict[str, int] = {}
-        self._numbers: dict[str, Counter[str]] = {}
+        self._numbers: dict[str, tuple[str, ...]] = {}
         for item_id, text in items:
             toks = tokens(text)
             grams = self._ngrams(toks)
@@ -57,10 +58,16 @@ class NgramIndex:
         copied = [
             (item_id, count / self._count[item_id])
             for item_id, count in hits.items()
-            if count / self._count[item_id] >= self.threshold and not self._numbers[item_id] - numbers
+            if count / self._count[item_id] >= self.threshold and _in_order(self._numbers[item_id], numbers)
         ]
         return max(copied, key=lambda hit: hit[1], default=None)
 
 
-def _numbers(toks: list[str]) -> Counter[str]:
-    return Counter(t for t in toks if t[0].isdigit())
+def _numbers(toks: list[str]) -> tuple[str, ...]:
+    return tuple(t for t in toks if t[0].isdigit())
+
+
+def _in_order(needle: tuple[str, ...], haystack: tuple[str, ...]) -> bool:
+    """Whether ``needle``'s numbers occur in ``haystack`` in the same order (a subsequence)."""
+    rest = iter(haystack)
+    return all(n in rest for n in needle)

@@ -20,3 +20,10 @@ def test_the_same_template_with_other_numbers_is_a_different_problem() -> None:
     assert index.match("Find the Least Common Multiple (LCM) of these numbers: 9, 4") is None
     assert index.match("Calculate 6 - 8.") is None
     assert index.match("Calculate 6 + 9.") is None  # operators are tokens too
+
+
+def test_the_same_numbers_in_another_order_are_a_different_problem() -> None:
+    chain = "State the final answer to the following arithmetic problem: 4 - 2 - 7 ="
+    index = NgramIndex([("t1", chain)])
+    assert index.match(chain.replace("4 - 2 - 7", "4 - 7 - 2")) is None  # another answer
+    assert index.match("Question 3. " + chain) == ("t1", 1.0)  # an added number hides nothing
