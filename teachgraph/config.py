@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from teachgraph.costs import Price
 from teachgraph.errors import ConfigError, DataNotFoundError, describe_validation_error
@@ -23,6 +23,7 @@ from teachgraph.providers.faults import RetrySettings
 from teachgraph.sandbox import SandboxMode
 from teachgraph.student.config import KNOWN_MODELS, StudentConfig
 from teachgraph.tasks.base import TaskConfig
+from teachgraph.tasks.registry import family_executes_code
 
 Environment = Literal["open_ended", "skill_list", "skill_tree"]
 PolicyName = Literal["llm", "alternating", "random", "bandit"]
@@ -48,10 +49,17 @@ class ValidationSettings(Strict):
 
     require_program: bool = Field(
         default=True,
-        description="Math: the example must carry a Python program whose printed result equals its answer.",
+        description="Math: the example must carry a Python program whose printed result equals its answer "
+        "(code tasks check the solution against its unit tests instead).",
     )
     program_timeout_s: float = Field(default=5.0, gt=0)
     program_memory_mb: int = Field(default=512, ge=64)
+    mutants: int = Field(
+        default=8, ge=0, description="Code: mutants of the reference solution its tests are run against (0: none)."
+    )
+    min_mutants_killed: float = Field(
+        default=0.5, ge=0, le=1, description="Code: share of those mutants the tests must fail."
+    )
     ngram: int = Field(default=8, ge=3, description="n for n-gram decontamination.")
     contamination_threshold: float = Field(
         default=0.5, gt=0, le=1, description="Share of an eval item's n-grams that flags a copy."
@@ -197,6 +205,16 @@ class RunConfig(Strict):
     presets: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Named overrides, e.g. 'quick', applied with --preset."
     )
+
+    @model_validator(mode="after")
+    def _engine_fits_task(self) -> RunConfig:
+        # Generators draw (question, answer) pairs; a code example needs a solution and unit tests.
+        if self.teacher.engine == "programs" and family_executes_code(self.task.name):
+            raise ValueError(
+                f"teacher.engine: programs does not fit the code task {self.task.name!r} (its generators draw "
+                "question/answer pairs, code examples need a solution and unit tests); use engine: examples"
+            )
+        return self
 
 
 # Plain path fields (dotted keys into the config mapping), resolved against the config file's

@@ -78,6 +78,8 @@ class RejectionReason(StrEnum):
     MALFORMED = "malformed"  # empty/missing fields, unparsable answer
     PROGRAM_ERROR = "program_error"  # the solution program crashed, timed out or printed nothing
     ANSWER_MISMATCH = "answer_mismatch"  # the program's result disagrees with the stated answer
+    FAILS_OWN_TESTS = "fails_own_tests"  # code: the reference solution does not pass its own unit tests
+    WEAK_TESTS = "weak_tests"  # code: the tests pass a trivially wrong solution or most mutants of the reference
     DUPLICATE = "duplicate"  # same question as an earlier example (this run)
     CONTAMINATED = "contaminated"  # overlaps validation/test instances
     TOO_EASY = "too_easy"  # the student already answers it (difficulty probe)
@@ -122,6 +124,8 @@ class TrainingExample(Record):
         answer: The final answer alone (used by verification and decontamination).
         skill_path: Skill forest path the example belongs to, root first.
         solution_program: Optional Python program whose printed result must equal ``answer``.
+        tests: Code tasks: unit tests (statements that call the solution and ``assert``) that
+            ``answer``, the reference solution, must pass and wrong solutions must fail.
         provenance: Node, model, iteration, skill and source errors.
         verdict: Validation outcome; ``None`` until validated.
     """
@@ -132,6 +136,7 @@ class TrainingExample(Record):
     answer: str
     skill_path: list[str]
     solution_program: str | None = None
+    tests: list[str] = Field(default_factory=list)
     provenance: Provenance
     verdict: Verdict | None = None
 

@@ -35,7 +35,7 @@ from teachgraph.redaction import describe_exception
 from teachgraph.sandbox import Sandbox
 from teachgraph.state import EpisodeContext, TeacherContext
 from teachgraph.student import build_student
-from teachgraph.tasks import load_task
+from teachgraph.tasks import RunsCode, family_executes_code, load_task
 from teachgraph.tracing.report import write_report
 from teachgraph.tracing.rundir import RunDir
 
@@ -109,6 +109,9 @@ def build_context(
     ``teacher_graph`` replaces the config's environment with your own (uncompiled) teacher graph.
     """
     task = load_task(config.task)
+    sandbox = Sandbox(mode=config.sandbox)
+    if isinstance(task, RunsCode):
+        task.use_sandbox(sandbox)  # the student's code runs under the config's sandbox mode too
     router = models or ModelRouter(config.teacher.models)
     check_prices(config, router)
     student = student or build_student(config.student)
@@ -131,7 +134,7 @@ def build_context(
             settings=teacher_settings,
             run_id=run_dir.run_id,
             student=student,
-            sandbox=Sandbox(mode=config.sandbox),
+            sandbox=sandbox,
         ),
         run_dir=run_dir,
         run_id=run_dir.run_id,
@@ -166,7 +169,8 @@ def check_sandbox(config: RunConfig, sandbox: Sandbox) -> str | None:
 
     ``None`` when the run executes no model-written programs.
     """
-    if not config.teacher.validation.require_program and config.teacher.engine != "programs":
+    runs_code = config.teacher.validation.require_program or config.teacher.engine == "programs"
+    if not runs_code and not family_executes_code(config.task.name):
         return None
     return sandbox.check()
 

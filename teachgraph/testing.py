@@ -139,6 +139,8 @@ def data_writing_responder(messages: list[BaseMessage]) -> str:
         return f"```python\n{generator_source(text.split(chr(10) * 2 + 'Your previous generator:')[0])}```"
     if "For each question, write a Python 3 program" in text:
         return check_responder(messages)
+    if "NEW Python programming problems" in text:
+        return code_writing_responder(messages)
     n = int(m.group(1)) if (m := re.search(r"Write (\d+) NEW", text)) else 1
     seed = _seed(text)
     examples = []
@@ -153,6 +155,24 @@ def data_writing_responder(messages: list[BaseMessage]) -> str:
             }
         )
     return json.dumps({"examples": examples})
+
+
+def code_writing_responder(messages: list[BaseMessage]) -> str:
+    """Code examples (direct engine on a code task): "add k" functions with a correct solution and tests."""
+    text = _text(messages)
+    n = int(m.group(1)) if (m := re.search(r"Write (\d+) NEW", text)) else 1
+    seed = _seed(text)
+    sections = []
+    for k in range(n):
+        step = 2 + (seed + 31 * k) % 900
+        name = f"add_{step}"
+        tests = "\n".join(f"assert {name}({x}) == {x + step}" for x in (0, 1, 7, -3, 100))
+        sections.append(
+            f"### Problem\nWrite {name}(x: int) -> int, which returns x plus {step}. Example: {name}(1) == {1 + step}\n"
+            f"### Solution\n```python\ndef {name}(x: int) -> int:\n    return x + {step}\n```\n"
+            f"### Tests\n```python\n{tests}\n```\n"
+        )
+    return "\n".join(sections)
 
 
 def policy_responder(messages: list[BaseMessage]) -> str:

@@ -5,7 +5,8 @@ items straight, not thirty), sampling at ``writer_temperature`` with a seed per 
 writes the same). Only distinct questions count toward the quota: the single top-up replaces
 duplicates and short batches, and anything beyond the quota is marked ``over_quota`` instead of
 dropped. The writer sees the questions accepted for the skill in earlier iterations. Every
-example carries its provenance. (``teacher.engine: programs`` swaps this node for
+example carries its provenance. On a code task the writer asks for a problem, a reference
+solution and unit tests instead (:mod:`.code_writing`). (``teacher.engine: programs`` swaps this node for
 :mod:`.program_writing`, under the same node name.)
 """
 
@@ -22,10 +23,12 @@ from langgraph.types import Send
 from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import Provenance, RejectionReason, TaskInstance, TrainingExample, Verdict
+from teachgraph.nodes import code_writing
 from teachgraph.nodes.error_analysis import format_failure
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.skills import SkillForest
 from teachgraph.state import TeacherContext, TeacherState, WritingInput, WritingJob
+from teachgraph.tasks.code import CodeTask
 from teachgraph.text import question_key
 
 NODE = "data_writing"
@@ -140,7 +143,7 @@ def fan_out_jobs(state: TeacherState) -> list[Send] | str:
     return [Send(NODE, WritingInput(job=job, known_questions=known)) for job in jobs]
 
 
-def _prompt(job: WritingJob, n: int, avoid: list[str]) -> str:
+def _prompt(job: WritingJob, n: int, avoid: list[str], template: str = USER) -> str:
     errors = ""
     if job.notes:
         errors += "\nWhat the student gets wrong:\n" + "\n".join(f"- {n}" for n in job.notes) + "\n"
@@ -152,11 +155,12 @@ def _prompt(job: WritingJob, n: int, avoid: list[str]) -> str:
         )
     style = ""
     if job.style_examples:
-        style = (
-            "\nExamples of the task's format (do not copy them):\n"
-            + "\n".join(f"- {' '.join(i.prompt.split())[:300]} -> {i.answer}" for i in job.style_examples)
-            + "\n"
-        )
+        # A code task's answer is a whole program: the problem alone shows the format.
+        shown = [
+            f"- {' '.join(i.prompt.split())[:300]}" + ("" if "\n" in i.answer else f" -> {i.answer}")
+            for i in job.style_examples
+        ]
+        style = "\nExamples of the task's format (do not copy them):\n" + "\n".join(shown) + "\n"
     avoid = [*job.accepted_before, *avoid]
     avoid_text = (
         ("\nAlready written (write different ones):\n" + "\n".join(f"- {q[:200]}" for q in avoid[-12:]) + "\n")
@@ -165,7 +169,7 @@ def _prompt(job: WritingJob, n: int, avoid: list[str]) -> str:
     )
     skill = " / ".join(job.skill_path)
     description = f" — {job.description}" if job.description else ""
-    return USER.format(n=n, skill=skill, description=description, errors=errors, style=style, avoid=avoid_text)
+    return template.format(n=n, skill=skill, description=description, errors=errors, style=style, avoid=avoid_text)
 
 
 def data_writing(state: WritingInput, runtime: Runtime[TeacherContext]) -> dict[str, Any]:
@@ -174,10 +178,12 @@ def data_writing(state: WritingInput, runtime: Runtime[TeacherContext]) -> dict[
     job = state["job"]
     skill = "/".join(job.skill_path)
     batch = ctx.settings.batch_size
-    drafts: list[tuple[WrittenExample, str]] = []
+    drafts: list[tuple[WrittenExample | code_writing.WrittenCodeExample, str]] = []
     seen = set(state.get("known_questions", []))
     distinct = 0
     calls = NodeCalls(runtime, NODE, job.iteration)
+    code = isinstance(ctx.task, CodeTask)
+    system, template = (code_writing.SYSTEM, code_writing.USER) if code else (SYSTEM, USER)
     planned_calls = math.ceil(job.quota / batch)
     for call in range(planned_calls + 1):  # the +1 is the single top-up
         missing = job.quota - distinct
@@ -186,10 +192,10 @@ def data_writing(state: WritingInput, runtime: Runtime[TeacherContext]) -> dict[
         if call == planned_calls:
             trace(runtime, "written", node=NODE, iteration=job.iteration, skill=skill, top_up=missing)
         n = min(batch, missing) if call < planned_calls else missing
-        prompt = messages(SYSTEM, _prompt(job, n, [d.question for d, _ in drafts]))
+        prompt = messages(system, _prompt(job, n, [d.question for d, _ in drafts], template))
         seed = int(hashlib.sha256(f"{ctx.settings.seed}|{job.iteration}|{skill}|{call}".encode()).hexdigest()[:8], 16)
         answer = calls.ask(
-            batch_schema(n),
+            code_writing.CodeBatch if code else batch_schema(n),
             prompt,
             skill=skill,
             purpose="write examples",
@@ -221,6 +227,7 @@ def data_writing(state: WritingInput, runtime: Runtime[TeacherContext]) -> dict[
             answer=draft.answer.strip(),
             skill_path=job.skill_path,
             solution_program=draft.program or None,
+            tests=list(getattr(draft, "tests", [])),
             provenance=Provenance(
                 node=NODE,
                 model=model,

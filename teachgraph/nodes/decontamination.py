@@ -12,13 +12,13 @@ class NgramIndex:
     """n-grams of evaluation questions, to flag written examples that copy them.
 
     A candidate is contaminated by an eval question when it contains at least ``threshold`` of
-    that question's n-grams *and* that question's numbers, in their order. Numbers matter because
+    that question's n-grams *and* that question's numbers, in their order and side by side. Numbers matter because
     templated questions share almost all their n-grams: "Find the LCM of these numbers: 9, 4"
     held 75% of the 8-grams of the test item "... 9, 6", so every question a correct LCM
     generator drew was flagged (measured on the program engine benchmark). A different number
     is a different problem; a copy keeps the numbers. So is a reordering: "4 - 7 - 2" is not a copy
-    of "4 - 2 - 7", and counting numbers as a set flagged 30% of a one-digit chain-sum generator's
-    draws. Eval questions shorter than ``n`` tokens count as one n-gram (the
+    of "4 - 2 - 7", nor "7 - 6 - 0" of "7 - 0"; counting numbers as a set flagged 30% of a one-digit
+    chain-sum generator's draws. Eval questions shorter than ``n`` tokens count as one n-gram (the
     whole question), so short items are caught when copied verbatim inside a candidate.
     """
 
@@ -68,6 +68,6 @@ def _numbers(toks: list[str]) -> tuple[str, ...]:
 
 
 def _in_order(needle: tuple[str, ...], haystack: tuple[str, ...]) -> bool:
-    """Whether ``needle``'s numbers occur in ``haystack`` in the same order (a subsequence)."""
-    rest = iter(haystack)
-    return all(n in rest for n in needle)
+    """Whether ``needle``'s numbers occur in ``haystack`` as one run, in the same order."""
+    n = len(needle)
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))

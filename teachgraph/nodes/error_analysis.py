@@ -28,10 +28,17 @@ as written above)."""
 
 
 def format_failure(e: EvaluatedInstance, alias: str | None = None, width: int = 300) -> str:
-    """One compact line per failure, as shown to the teacher (``alias`` replaces a long id)."""
+    """One compact line per failure, as shown to the teacher (``alias`` replaces a long id).
+
+    Where the reference answer is a program (a code task), the last column is what the scorer
+    saw instead (which test failed and how): the reference program would not fit on a line.
+    """
     question = " ".join(e.instance.prompt.split())[:width]
     student = " ".join((e.extracted_answer or e.prediction or "(no answer)").split())[:80]
-    return f"[{alias or e.instance.id}] {question} | {student} | {e.instance.answer}"
+    reference = e.instance.answer
+    if "\n" in reference:
+        reference = "tests: " + " ".join((e.feedback or "failed").split())[:width]
+    return f"[{alias or e.instance.id}] {question} | {student} | {reference}"
 
 
 def select_failures(evaluated: list[EvaluatedInstance], limit: int) -> list[EvaluatedInstance]:

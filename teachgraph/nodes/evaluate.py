@@ -10,16 +10,16 @@ from langgraph.runtime import Runtime
 from teachgraph.domain import EvaluatedInstance, EvaluationReport, Split, TaskInstance
 from teachgraph.state import EpisodeContext, EpisodeState
 from teachgraph.student.base import Student
-from teachgraph.tasks.base import Task
+from teachgraph.tasks.base import Task, score_all
 from teachgraph.tracing.events import emit
 
 
 def evaluate_split(student: Student, task: Task, instances: list[TaskInstance]) -> list[EvaluatedInstance]:
-    """Predict in one batched call and score each prediction with the task's verifier."""
+    """Predict in one batched call and score the predictions with the task's verifier (in one call
+    where the task batches, as code tasks do their sandbox runs)."""
     predictions = student.predict([task.student_prompt(i.prompt) for i in instances])
     out = []
-    for inst, pred in zip(instances, predictions, strict=True):
-        score = task.score(inst, pred)
+    for inst, pred, score in zip(instances, predictions, score_all(task, instances, predictions), strict=True):
         out.append(
             EvaluatedInstance(
                 instance=inst,

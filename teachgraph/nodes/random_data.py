@@ -42,6 +42,7 @@ def random_data(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[s
                     input=inst.prompt,
                     target=ctx.task.format_target(inst.answer),
                     answer=inst.answer,
+                    tests=[str(t) for t in inst.metadata.get("tests") or []],  # type: ignore[union-attr]
                     skill_path=skill.split("/")[-1:],
                     provenance=Provenance(
                         node=NODE, model=f"generator:{ctx.task.name}", iteration=iteration, skill=skill.split("/")[-1]

@@ -5,6 +5,11 @@ sandbox, must print a result equal to the stated answer (examples drawn from a v
 generator program have no program of their own: the generator was checked instead); no duplicate of an earlier example;
 no copy of a validation or test instance (n-gram overlap). Rejected examples stay in the output
 with their reason; the forest records accepted and rejected counts per (sub)skill.
+
+For a code task the answer is a reference solution with unit tests instead of a program: the
+solution must pass them, and they must fail a trivially wrong solution and most mutants of the
+reference (``CodeTask.check_examples``); the task's ``contamination_items`` (HumanEval's prompts)
+join the decontamination index.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from teachgraph.nodes.llm import trace
 from teachgraph.nodes.sandbox import computes, run_programs
 from teachgraph.skills import SkillForest
 from teachgraph.state import TeacherContext, TeacherState
+from teachgraph.tasks.code import CodeTask, WrittenCode
 from teachgraph.text import question_key
 
 NODE = "validation"
@@ -31,6 +37,8 @@ def eval_index(ctx: TeacherContext) -> NgramIndex:
     key = ("_eval_index", v.ngram, v.contamination_threshold)
     if key not in ctx.extras:
         items = [(i.id, i.prompt) for split in ("validation", "test") for i in ctx.task.instances(split)]
+        if isinstance(ctx.task, CodeTask):
+            items += ctx.task.contamination_items()
         ctx.extras[key] = NgramIndex(items, n=v.ngram, threshold=v.contamination_threshold)
     return ctx.extras[key]
 
@@ -42,6 +50,8 @@ def _structure(ex: TrainingExample, ctx: TeacherContext) -> str | None:
         return "empty answer"
     if len(ex.input) > 4000:
         return f"question too long ({len(ex.input)} chars)"
+    if isinstance(ctx.task, CodeTask):
+        return None if ex.tests else "no unit tests"  # the code checks judge the solution and tests
     if not ctx.task.answers_equal(ex.answer, ex.answer):
         return f"answer {ex.answer[:40]!r} is not a valid answer for this task"
     if ctx.settings.validation.require_program and not ex.provenance.generator:
@@ -61,7 +71,9 @@ def judge(examples: list[TrainingExample], ctx: TeacherContext, known_questions:
         problem = _structure(examples[i], ctx)
         if problem:
             verdicts[i] = Verdict(accepted=False, reason=RejectionReason.MALFORMED, detail=problem)
-    if v.require_program:
+    if isinstance(ctx.task, CodeTask):
+        _judge_code(examples, [i for i in pending if i not in verdicts], ctx, verdicts)
+    elif v.require_program:
         # Drawn examples were computed by a generator that passed its own validation, independent
         # check included; there is no per-example program to run.
         to_run = [i for i in pending if i not in verdicts and not examples[i].provenance.generator]
@@ -106,6 +118,23 @@ def judge(examples: list[TrainingExample], ctx: TeacherContext, known_questions:
         seen.add(key)
         verdicts[i] = Verdict(accepted=True, reason=RejectionReason.ACCEPTED)
     return [ex.model_copy(update={"verdict": verdicts[i]}) if i in verdicts else ex for i, ex in enumerate(examples)]
+
+
+def _judge_code(
+    examples: list[TrainingExample], to_check: list[int], ctx: TeacherContext, verdicts: dict[int, Verdict]
+) -> None:
+    """Run the code checks on ``to_check`` (solution passes its tests; tests fail wrong solutions)."""
+    assert isinstance(ctx.task, CodeTask)
+    v = ctx.settings.validation
+    checked = ctx.task.check_examples(
+        [WrittenCode(examples[i].answer, examples[i].tests) for i in to_check],
+        ctx.sandbox,
+        mutant_count=v.mutants,
+        min_killed=v.min_mutants_killed,
+    )
+    for i, verdict in zip(to_check, checked, strict=True):
+        if not verdict.accepted:
+            verdicts[i] = Verdict(accepted=False, reason=verdict.reason, detail=verdict.detail)
 
 
 def trace_verdict(

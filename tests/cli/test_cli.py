@@ -40,6 +40,8 @@ def test_tasks_lists_families_with_skills_and_sizes():
     assert "arithmetic" in result.output and "gsm8k" in result.output
     assert "9: basic_arithmetic" in result.output
     assert "7373" in result.output and "120" in result.output
+    assert "humaneval" in result.output and "164" in result.output
+    assert "algorithmic_code" in result.output and "12: letter_counting" in result.output
 
 
 def test_help_documents_every_command():

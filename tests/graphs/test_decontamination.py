@@ -26,4 +26,6 @@ def test_the_same_numbers_in_another_order_are_a_different_problem() -> None:
     chain = "State the final answer to the following arithmetic problem: 4 - 2 - 7 ="
     index = NgramIndex([("t1", chain)])
     assert index.match(chain.replace("4 - 2 - 7", "4 - 7 - 2")) is None  # another answer
+    shorter = NgramIndex([("t2", chain.replace("4 - 2 - 7", "4 - 7"))])
+    assert shorter.match(chain) is None  # "4 - 2 - 7" does not copy "4 - 7"
     assert index.match("Question 3. " + chain) == ("t1", 1.0)  # an added number hides nothing

@@ -23,7 +23,7 @@ GSM8K_PRESENT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" 
 
 
 def test_families_registered() -> None:
-    assert task_family_names() == ["arithmetic", "gsm8k"]
+    assert task_family_names() == ["algorithmic_code", "arithmetic", "gsm8k", "humaneval"]
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,12 @@ def test_missing_gsm8k_data(tmp_path: Path) -> None:
 
 def test_task_families_info() -> None:
     infos = {i.name: i for i in task_families()}
-    assert set(infos) == {"arithmetic", "gsm8k"}
+    assert set(infos) == {"algorithmic_code", "arithmetic", "gsm8k", "humaneval"}
+    assert infos["humaneval"].split_sizes == {"train": 0, "validation": 0, "test": 164}
+    code = infos["algorithmic_code"]
+    assert code.split_sizes == {"train": 240, "validation": 48, "test": 120}
+    assert code.skills is not None and len(code.skills) == 12
+    assert all(s.name.startswith("algorithmic_code/") and s.description for s in code.skills)
     arithmetic = infos["arithmetic"]
     assert isinstance(arithmetic, TaskFamilyInfo)
     assert arithmetic.split_sizes == {"train": 270, "validation": 60, "test": 120}

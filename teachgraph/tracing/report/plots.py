@@ -35,6 +35,8 @@ REASON_COLOURS = {
     RejectionReason.MALFORMED.value: "#7f7f7f",
     RejectionReason.PROGRAM_ERROR.value: "#d62728",
     RejectionReason.ANSWER_MISMATCH.value: "#ff7f0e",
+    RejectionReason.FAILS_OWN_TESTS.value: "#ff9896",
+    RejectionReason.WEAK_TESTS.value: "#ffbb78",
     RejectionReason.DUPLICATE.value: "#9467bd",
     RejectionReason.CONTAMINATED.value: "#8c564b",
     RejectionReason.TOO_EASY.value: "#1f77b4",
@@ -43,7 +45,6 @@ REASON_COLOURS = {
     RejectionReason.REVIEWER.value: "#17becf",
     UNVALIDATED: "#c7c7c7",
 }
-
 
 
 def accuracy_plot(
@@ -268,7 +269,6 @@ def skill_heatmap(
     if title is not None:
         fig.suptitle(title or f"Per-skill {split} accuracy", x=0.01, ha="left", fontsize=13, fontweight="bold")
     return _png(fig)
-
 
 
 def _png(fig: Figure) -> bytes:

@@ -1,0 +1,87 @@
+"""pass@1 before and after teaching, on HumanEval and on the generated family, from one code run.
+
+A run of ``examples/code.yaml`` evaluates one test split that holds both the algorithmic_code
+problems and HumanEval's (``humaneval_in_test``). This splits each evaluation's per-item outcomes
+by gold skill group (``humaneval`` against the generated family), and compares the first
+evaluation with the last item by item, with the statistics of the strategies benchmark
+(:mod:`teachgraph.stats`: Wilson intervals, paired bootstrap, McNemar exact).
+
+    .venv/bin/python benchmarks/code_pass_at_1.py runs/code          # prints a table; --json for the data
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from teachgraph.stats import accuracy_interval, compare_paired
+from teachgraph.tasks import load_task
+
+
+def group_of(gold_skill: str | None) -> str:
+    """``humaneval`` or the family the problem comes from (``algorithmic_code``)."""
+    return (gold_skill or "unlabelled").split("/")[0]
+
+
+def pass_at_1(run_dir: str | Path) -> dict[str, Any]:
+    """Per group: n, pass@1 before and after (with Wilson 95% intervals) and the paired comparison.
+
+    Raises:
+        ValueError: the run has fewer than two test evaluations, or its outcomes do not match the
+            task's test split (a different task configuration).
+    """
+    run = Path(run_dir)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    tests = [e["test"] for e in metrics.get("evaluations", []) if e.get("test")]
+    if len(tests) < 2:
+        raise ValueError(f"{run}: needs a test evaluation before and after training, found {len(tests)}")
+    instances = load_task(config["task"]).instances("test")
+    first, last = tests[0]["outcomes"], tests[-1]["outcomes"]
+    if not len(first) == len(last) == len(instances):
+        raise ValueError(f"{run}: {len(first)} outcomes for {len(instances)} test problems; not this task's split")
+    groups: dict[str, list[int]] = {}
+    for k, inst in enumerate(instances):
+        groups.setdefault(group_of(inst.gold_skill), []).append(k)
+    out: dict[str, Any] = {}
+    for name, rows in sorted(groups.items()):
+        before, after = "".join(first[k] for k in rows), "".join(last[k] for k in rows)
+        comparison = compare_paired(before, after)
+        out[name] = {
+            "n": len(rows),
+            "before": before.count("1") / len(rows),
+            "before_interval": accuracy_interval(before.count("1"), len(rows)),
+            "after": after.count("1") / len(rows),
+            "after_interval": accuracy_interval(after.count("1"), len(rows)),
+            "paired": comparison.model_dump(),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir")
+    parser.add_argument("--json", action="store_true", help="print the data as JSON")
+    args = parser.parse_args()
+    result = pass_at_1(args.run_dir)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    for name, r in result.items():
+        p = r["paired"]
+        print(
+            f"{name}: n={r['n']}  pass@1 {r['before']:.3f} -> {r['after']:.3f}  "
+            f"difference {p['difference']:+.3f} [{p['interval'][0]:+.3f}, {p['interval'][1]:+.3f}]  "
+            f"McNemar p={p['p_value']:.3f} ({p['treatment_only']} gained, {p['baseline_only']} lost)"
+        )
+
+
+if __name__ == "__main__":
+    main()
