@@ -36,8 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import strategies_report
 from benchmarks.strategy_records import strategy_record, untrained_record
-from teachgraph.config import RunConfig, load_config
+from teachgraph.config import RunConfig, load_config, parse_config
 from teachgraph.domain import EvaluationReport
+from teachgraph.errors import ConfigError
 from teachgraph.nodes.evaluate import evaluate_split
 from teachgraph.nodes.random_data import random_data_graph
 from teachgraph.runner import run_episode
@@ -91,10 +92,21 @@ def strategy_config(base: RunConfig, name: str) -> RunConfig:
 
 
 def config_digest(config: RunConfig) -> str:
-    """What a record must match to be reused: the strategy's whole config (its name aside)."""
-    data = config.model_dump(mode="json", exclude={"presets", "name"})
-    data["student"].pop("cache_dir", None)  # machine-local
+    """What a record must match to be reused: the strategy's settings that differ from the defaults
+    (its name and machine-local paths aside). Settings added later with defaults change nothing,
+    so records stay valid across commits that only add options."""
+    data = config.model_dump(mode="json", exclude={"presets", "name"}, exclude_defaults=True)
+    data.get("student", {}).pop("cache_dir", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def record_matches(record: dict[str, Any], config: RunConfig) -> bool:
+    """Whether a committed record was made with this config (read from the record itself)."""
+    try:
+        made_with = parse_config(record["config"], source="the record's config")
+    except (KeyError, ConfigError):
+        return False
+    return config_digest(made_with) == config_digest(config)
 
 
 def git_commit() -> str | None:
@@ -217,10 +229,11 @@ def main() -> None:
             shutil.rmtree(run_root / name, ignore_errors=True)
         digest = config_digest(config)
         old = json.loads(path.read_text()) if path.is_file() else None
-        if old and old.get("finished") and old.get("config_digest") == digest:
+        same = old is not None and record_matches(old, config)
+        if old and old.get("finished") and same:
             print(f"[{name}] finished record reused: {path.relative_to(ROOT)} (commit {old.get('commit')})")
             continue
-        if old and old.get("config_digest") != digest:
+        if old and not same:
             print(f"[{name}] the record's config differs from this one: running again")
         if args.report_only:
             continue

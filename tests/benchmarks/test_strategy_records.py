@@ -108,3 +108,17 @@ def test_a_record_is_reused_only_for_the_same_config() -> None:
     assert digests["skill_tree_llm"] == config_digest(strategy_config(base, "skill_tree_llm"))
     direct = strategy_config(base, "skill_tree_direct").teacher
     assert direct.engine == "examples" and direct.examples_per_iteration < base.teacher.examples_per_iteration
+
+
+def test_a_record_matches_by_the_config_it_carries() -> None:
+    from benchmarks.strategies import record_matches
+
+    config = strategy_config(load_config(ROOT / "benchmarks" / "strategies.yaml"), "skill_tree_llm")
+    record = {"config": config.model_dump(mode="json", exclude={"presets"})}
+    assert record_matches(record, config)
+    record["config"]["teacher"]["validation"]["new_option_with_a_default"] = 1  # a later commit's option
+    assert not record_matches(record, config)  # unknown to this commit: not the same config
+    del record["config"]["teacher"]["validation"]["new_option_with_a_default"]
+    record["config"]["loop"]["iterations"] = 5
+    assert not record_matches(record, config)
+    assert not record_matches({}, config)
