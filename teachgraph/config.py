@@ -100,6 +100,14 @@ class ProgramEngineSettings(Strict):
         description="Retire a generator (its draws rejected as too easy) when the student's probe accuracy reaches this.",
     )
     draws_per_process: int = Field(default=40, ge=1, description="Seeds drawn per sandbox process.")
+    max_answer_share: float = Field(
+        default=1 / 3,
+        gt=0,
+        le=1,
+        description="Most of a draw's examples that may share one answer (at least 1 / the distinct answers the "
+        "generator showed in validation): uniform random GCD pairs answer 1 two times in three, and a student "
+        "trained on them learns to answer 1.",
+    )
 
 
 class TeacherSettings(Strict):

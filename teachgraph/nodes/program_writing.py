@@ -226,14 +226,20 @@ def draw_distinct(
     taken: list[Draw] = []
     # seeds: draws used (kept, duplicates and errors up to the last kept one); surplus: drawn in
     # the last batch but not needed. Only the first count toward the generator's draws.
-    counts = {"seeds": 0, "duplicates": 0, "contaminated": 0, "errors": 0, "surplus": 0}
+    counts = {"seeds": 0, "duplicates": 0, "contaminated": 0, "errors": 0, "skewed": 0, "surplus": 0}
     index = eval_index(ctx)
-    computed, error = 0, ""
+    # No answer may fill more than its share of the quota (a two-answer generator may fill half).
+    share = max(ctx.settings.programs.max_answer_share, 1 / max(record.stats.distinct_answers, 1))
+    per_answer_cap = max(2, math.ceil(share * quota))
+    answers: dict[str, int] = {}
+    computed, error, kept_rate = 0, "", 1.0
     for _ in range(MAX_DRAW_ROUNDS):
         need = quota - len(taken)
         if need <= 0:
             break
-        batch = math.ceil(need * 1.2) + 2
+        # Draw more when the last batch kept few (skewed answers, repeats): the rounds are capped.
+        batch = math.ceil(need * 1.2 / max(kept_rate, 0.1)) + 2
+        before = len(taken)
         seeds = [
             derive_seed(ctx.settings.seed, skill, record.hash, job.iteration, "draw", i)
             for i in range(computed, computed + batch)
@@ -258,9 +264,13 @@ def draw_distinct(
                 counts["duplicates"] += 1
             elif index.match(d.question) is not None:
                 counts["contaminated"] += 1  # an eval item (small number ranges meet them): draw another
+            elif answers.get(d.answer, 0) >= per_answer_cap:
+                counts["skewed"] += 1
             else:
                 seen.add(key)
                 taken.append(d)
+                answers[d.answer] = answers.get(d.answer, 0) + 1
+        kept_rate = (len(taken) - before) / batch
         if result.error:
             error = result.error
             counts["errors"] += batch - len(result.draws)

@@ -322,3 +322,22 @@ def test_skeleton_ranges_follow_the_task_and_widen_only_when_too_few():
     assert ranges("Find the GCD of 22, 48") == [(1, 30), (1, 50)]
     two_digits = ranges("Calculate 6 - 9.")  # 81 one-digit pairs: too few, the last number widens
     assert two_digits == [(1, 9), (1, 99)] and MIN_DISTINCT <= 9 * 99
+
+
+SKEWED = (
+    "def generate(rng):\n"
+    "    a = rng.randint(100, 900)\n"
+    "    b = 1000 - a if rng.random() < 0.6 else rng.randint(10, 99)\n"
+    "    return {'question': f'What is {a} + {b}?', 'answer': str(a + b)}\n"
+)
+
+
+def test_no_answer_fills_more_than_its_share_of_a_quota(task, evaluated):
+    """Three in five draws answer 1000: drawing skips them past a third of the quota and draws more
+    (measured: uniform random GCD pairs answer 1 two times in three, and the student learned "1")."""
+    events: list[dict] = []
+    out = step(task, evaluated, writer(SKEWED), events, quota=12)
+    answers = Counter(ex.answer for ex in out["examples"])
+    assert len(out["examples"]) == 12 and answers["1000"] == 4
+    [drawn] = [e["data"] for e in events if e["kind"] == "drawn"]
+    assert drawn["skewed"] > 0 and drawn["kept"] == 12
