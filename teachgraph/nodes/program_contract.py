@@ -237,13 +237,7 @@ def _item(seed: int, text: str) -> Draw:
 def parse_output(result: ProgramResult, seeds: list[int]) -> tuple[dict[int, Draw], str]:
     """Draws found in one harness run (by seed) and the run's error, if it stopped early."""
     found: dict[int, Draw] = {}
-    for line in result.output.splitlines():
-        if not line.startswith(MARKER):
-            continue
-        try:
-            record = json.loads(line[len(MARKER) :])
-        except json.JSONDecodeError:
-            continue  # the last line of a truncated output
+    for record in result.marked_records(MARKER):
         if "setup_error" in record:
             return {}, f"does not load: {record['setup_error']}"
         seed = record.get("seed")

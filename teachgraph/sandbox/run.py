@@ -10,14 +10,16 @@ environment and the same resource limits, but the host's filesystem, network, pr
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
 import sys
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from teachgraph.errors import TeachgraphError
 from teachgraph.sandbox import bubblewrap
@@ -43,6 +45,22 @@ class ProgramResult:
     def result(self) -> str:
         lines = [line.strip() for line in self.output.splitlines() if line.strip()]
         return lines[-1] if lines else ""
+
+    def marked_records(self, marker: str) -> Iterator[dict[str, Any]]:
+        """The JSON objects a harness printed on lines starting with ``marker``, in order.
+
+        A line that does not parse (the last one of an output cut at its size limit) is skipped;
+        harnesses use a marker so nothing the program under test prints can pass for a record.
+        """
+        for line in self.output.splitlines():
+            if not line.startswith(marker):
+                continue
+            try:
+                record = json.loads(line[len(marker) :])
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                yield record
 
 
 def unavailable_message(why: str) -> str:

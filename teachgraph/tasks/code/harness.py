@@ -273,13 +273,7 @@ def _suite_result(suite: Suite, record: dict[str, object]) -> SuiteResult:
 
 def _parse(result: ProgramResult, suites: Sequence[Suite]) -> dict[int, SuiteResult]:
     found: dict[int, SuiteResult] = {}
-    for line in result.output.splitlines():
-        if not line.startswith(MARKER):
-            continue
-        try:
-            record = json.loads(line[len(MARKER) :])
-        except json.JSONDecodeError:
-            continue  # the last line of a cut-off output
+    for record in result.marked_records(MARKER):
         job = record.get("job")
         if isinstance(job, int) and 0 <= job < len(suites):
             found[job] = _suite_result(suites[job], record)
