@@ -100,8 +100,22 @@ def config_digest(config: RunConfig) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def record_matches(record: dict[str, Any], config: RunConfig) -> bool:
-    """Whether a committed record was made with this config (read from the record itself)."""
+def task_digest(task: Any) -> str:
+    """What the task's splits hold (ids, questions and gold answers): a record made on other
+    items or other labels is not comparable, whatever its config says (measured: a fix of
+    reasoning-gym's basic_arithmetic labels changed 11 of the 400 test answers, not the config)."""
+    digest = hashlib.sha256()
+    for split in ("train", "validation", "test"):
+        for item in task.instances(split):
+            digest.update(json.dumps([split, item.id, item.prompt, item.answer]).encode())
+    return digest.hexdigest()[:16]
+
+
+def record_matches(record: dict[str, Any], config: RunConfig, task_hash: str) -> bool:
+    """Whether a committed record was made with this config on these task items (read from the
+    record itself; a record without a task digest predates it and does not match)."""
+    if record.get("task_digest") != task_hash:
+        return False
     try:
         made_with = parse_config(record["config"], source="the record's config")
     except (KeyError, ConfigError):
@@ -219,6 +233,7 @@ def main() -> None:
     records_dir.mkdir(parents=True, exist_ok=True)
     task = load_task(base.task)
     test_skills = [i.gold_skill or "all" for i in task.instances("test")]
+    task_hash = task_digest(task)
     student = None
     failed: list[str] = []
     for name in names:
@@ -229,12 +244,12 @@ def main() -> None:
             shutil.rmtree(run_root / name, ignore_errors=True)
         digest = config_digest(config)
         old = json.loads(path.read_text()) if path.is_file() else None
-        same = old is not None and record_matches(old, config)
+        same = old is not None and record_matches(old, config, task_hash)
         if old and old.get("finished") and same:
             print(f"[{name}] finished record reused: {path.relative_to(ROOT)} (commit {old.get('commit')})")
             continue
         if old and not same:
-            print(f"[{name}] the record's config differs from this one: running again")
+            print(f"[{name}] the record's config or task items differ from these: running again")
         if args.report_only:
             continue
         try:
@@ -247,6 +262,7 @@ def main() -> None:
                 record = strategy_record(name, config, run_dir, test_skills, engine=_engine(name, config))
             record.update(
                 config_digest=digest,
+                task_digest=task_hash,
                 commit=git_commit(),
                 machine=machine(),
                 finished_at=time.time(),
@@ -259,11 +275,15 @@ def main() -> None:
         except Exception:  # one broken strategy must not cost the hours the others took
             traceback.print_exc()
             failed.append(name)
-    records = {}  # every record of the suite, run now or earlier (on any machine)
+    records, stale = {}, []  # every record of the suite, run now or earlier (on any machine)
     for name in SUITE_STRATEGIES[args.suite]:
         path = records_dir / f"{name}.json"
         if path.is_file():
-            records[name] = json.loads(path.read_text())
+            record = json.loads(path.read_text())
+            if record.get("task_digest") == task_hash:
+                records[name] = record
+            else:  # made on other items or labels: paired comparisons with it would be wrong
+                stale.append(f"{name} (commit {record.get('commit')})")
     payload = {
         "suite": suite,
         "command": "python benchmarks/" + " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
@@ -272,6 +292,7 @@ def main() -> None:
         "setup": _setup(base, task),
         "config": base.model_dump(mode="json", exclude={"presets"}),
         "strategies": records,
+        "stale": stale,
     }
     stem = "strategies" if suite == "arithmetic" else f"strategies-{suite}"
     print(strategies_report.write(payload, RESULTS, stem))

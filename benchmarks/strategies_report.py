@@ -98,6 +98,11 @@ def markdown(payload: dict[str, Any]) -> str:
         f"Commits of the records: {', '.join(sorted({r.get('commit') or '?' for r in records.values()}))}  ",
         f"Setup: {payload['setup']}",
         "",
+        *(
+            [f"Left out, made on other task items or labels (rerun them): {', '.join(payload['stale'])}", ""]
+            if payload.get("stale")
+            else []
+        ),
         "Accuracy is in percent with Wilson's 95% interval. Differences are paired on the same test "
         f"items: {PairedComparison.model_fields['method'].default}.",
         "",

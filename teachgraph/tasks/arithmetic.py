@@ -3,7 +3,9 @@
 Gold skills are ``"arithmetic/<generator>"`` (e.g. ``"arithmetic/gcd"``): the family name, a
 ``/``, and the reasoning-gym dataset name. Every instance records its generator, seed, index and
 reasoning-gym's own metadata, and :meth:`ArithmeticTask.score` verifies answers with the
-generator's own ``score_answer`` (correct means a reward of 1.0).
+generator's own ``score_answer`` (correct means a reward of 1.0). ``basic_arithmetic`` answers
+are recomputed from the expression, because reasoning-gym's easy ones ignore operator precedence
+(:mod:`teachgraph.tasks.arithmetic_labels`; the upstream label stays in the metadata).
 
 Difficulty defaults to ``"easy"``: small numbers and few terms, because the student is
 SmolLM2-135M. ``"medium"`` widens the ranges and ``"hard"`` uses reasoning-gym's own defaults;
@@ -26,6 +28,7 @@ from pydantic import Field, JsonValue, field_validator, model_validator
 from teachgraph.domain import Score, Split, TaskInstance
 from teachgraph.errors import ConfigError
 from teachgraph.tasks import answers
+from teachgraph.tasks.arithmetic_labels import expression_value
 from teachgraph.tasks.base import GoldSkill
 from teachgraph.tasks.math_task import MathTask
 from teachgraph.tasks.params import TaskParams, validate_params
@@ -465,18 +468,23 @@ class ArithmeticTask(MathTask):
             if key in seen:
                 continue
             seen.add(key)
+            rg_metadata = _json_safe(entry.get("metadata", {}))
+            answer = str(entry["answer"])
+            if generator == "basic_arithmetic":  # reasoning-gym's easy labels ignore precedence
+                answer = str(expression_value(str(entry["metadata"]["expression"])))
             found.append(
                 TaskInstance(
                     id=f"{FAMILY}/{split}/{generator}/{len(found)}",
                     prompt=question,
-                    answer=str(entry["answer"]),
+                    answer=answer,
                     gold_skill=ARITHMETIC_SKILLS[generator].gold_skill,
                     metadata={
                         "generator": generator,
                         "seed": seed,
                         "index": index,
                         "difficulty": self.params.difficulty,
-                        "reasoning_gym": _json_safe(entry.get("metadata", {})),
+                        "reasoning_gym": rg_metadata,
+                        **({"reasoning_gym_answer": str(entry["answer"])} if answer != str(entry["answer"]) else {}),
                     },
                 )
             )

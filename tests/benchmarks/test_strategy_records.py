@@ -110,15 +110,23 @@ def test_a_record_is_reused_only_for_the_same_config() -> None:
     assert direct.engine == "examples" and direct.examples_per_iteration < base.teacher.examples_per_iteration
 
 
-def test_a_record_matches_by_the_config_it_carries() -> None:
-    from benchmarks.strategies import record_matches
+def test_a_record_matches_by_the_config_and_task_items_it_carries() -> None:
+    from benchmarks.strategies import record_matches, task_digest
+    from teachgraph.tasks import load_task
 
     config = strategy_config(load_config(ROOT / "benchmarks" / "strategies.yaml"), "skill_tree_llm")
-    record = {"config": config.model_dump(mode="json", exclude={"presets"})}
-    assert record_matches(record, config)
+    small = load_task({"name": "arithmetic", "params": {"train_size": 8, "validation_size": 4, "test_size": 8}})
+    items = task_digest(small)
+    record = {"config": config.model_dump(mode="json", exclude={"presets"}), "task_digest": items}
+    assert record_matches(record, config, items)
     record["config"]["teacher"]["validation"]["new_option_with_a_default"] = 1  # a later commit's option
-    assert not record_matches(record, config)  # unknown to this commit: not the same config
+    assert not record_matches(record, config, items)  # unknown to this commit: not the same config
     del record["config"]["teacher"]["validation"]["new_option_with_a_default"]
     record["config"]["loop"]["iterations"] = 5
-    assert not record_matches(record, config)
-    assert not record_matches({}, config)
+    assert not record_matches(record, config, items)
+    assert not record_matches({}, config, items)
+    # Same config, other items or labels (a relabelled test answer): not comparable.
+    record["config"]["loop"]["iterations"] = config.loop.iterations
+    other = load_task({"name": "arithmetic", "params": {"train_size": 8, "validation_size": 4, "test_size": 8, "seed": 1}})
+    assert task_digest(other) != items and not record_matches(record, config, task_digest(other))
+    assert not record_matches({k: v for k, v in record.items() if k != "task_digest"}, config, items)

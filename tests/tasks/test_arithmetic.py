@@ -9,6 +9,7 @@ import pytest
 from teachgraph.domain import SPLITS, TaskInstance
 from teachgraph.errors import ConfigError
 from teachgraph.tasks import ARITHMETIC_SKILLS, ArithmeticTask, Task, answers
+from teachgraph.tasks.arithmetic_labels import expression_value
 
 
 @pytest.fixture(scope="module")
@@ -267,3 +268,32 @@ def test_too_small_question_space_is_a_config_error() -> None:
 def test_unknown_split_is_rejected(default_task: ArithmeticTask) -> None:
     with pytest.raises(ValueError):
         default_task.instances("dev")  # type: ignore[arg-type]
+
+
+def test_basic_arithmetic_labels_follow_operator_precedence() -> None:
+    """reasoning-gym's easy expressions are labelled left to right ("6 - 5 * 2" -> 2); ours are not."""
+    task = ArithmeticTask({"skills": ["basic_arithmetic"], "train_size": 170, "validation_size": 12, "test_size": 100})
+    relabelled = 0
+    for split in ("train", "validation", "test"):
+        for item in task.instances(split):
+            expression = item.metadata["reasoning_gym"]["expression"]
+            assert item.answer == str(eval(expression.replace("/", "//"))), item.prompt  # independent oracle
+            assert task.score(item, f"The answer is {item.answer}").correct
+            if "reasoning_gym_answer" in item.metadata:  # the upstream label is kept, and now scores wrong
+                relabelled += 1
+                assert not task.score(item, item.metadata["reasoning_gym_answer"]).correct
+    assert relabelled > 10  # the bug is common at these settings (29 of 282 items)
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [("6 - 5 * 2", -4), ("2 + 6 * 8", 50), ("(2 + 6) * 8", 64), ("-3 * -2", 6), ("7 / 2", 3), ("-7 / 2", -4)],
+)
+def test_expression_value(expression: str, value: int) -> None:
+    assert expression_value(expression) == value
+
+
+@pytest.mark.parametrize("expression", ["x + 1", "2 ** 3", "1.5 + 1", "4 / 0", "print(1)", "1 +"])
+def test_expression_value_rejects_anything_else(expression: str) -> None:
+    with pytest.raises(ValueError):
+        expression_value(expression)
