@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 from teachgraph.domain import Provenance, TrainingExample
 from teachgraph.nodes.data_writing import report_written
 from teachgraph.nodes.decontamination import question_key
-from teachgraph.nodes.error_analysis import format_failure
+from teachgraph.nodes.error_analysis import failure_columns, format_failure
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.nodes.policies import split_budget
 from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw
@@ -168,7 +168,7 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
     errors = ""
     if job.errors:
         errors = (
-            "\nThe student got these wrong ([id] question | student's answer | correct answer):\n"
+            f"\nThe student got these wrong ({failure_columns(job.errors)}):\n"
             + "\n".join(format_failure(e, f"e{n}") for n, e in enumerate(job.errors, 1))
             + "\n"
         )
