@@ -10,9 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from scipy import ndimage
-from typer.testing import CliRunner
 
-from teachgraph.cli import app
 from teachgraph.domain import TaskInstance
 from teachgraph.errors import ConfigError
 from teachgraph.tasks import load_task
@@ -327,10 +325,3 @@ def test_bad_easy_vqa_params() -> None:
         load_task({"name": "easy_vqa", "params": {"types": ["what_size"]}})
     with pytest.raises(ConfigError, match="test_size"):
         load_task({"name": "easy_vqa", "params": {"test_size": 10000}})
-
-
-def test_cli_lists_both_families() -> None:
-    result = CliRunner().invoke(app, ["tasks"], terminal_width=250)
-    assert result.exit_code == 0, result.output
-    for fragment in ("easy_vqa", "shape_scenes", "what_shape", "yesno_color_negated", "compare_count", "1600", "1000"):
-        assert fragment in result.output
