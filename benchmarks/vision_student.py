@@ -103,8 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "vision_student.json")
     args = parser.parse_args(argv)
 
+    import logging
+
     import torch
 
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("teachgraph.student.vision").setLevel(logging.INFO)  # training progress
     torch.set_num_threads(args.threads)
     scenes = ShapeScenesTask(
         {"train_size": args.train_size, "validation_size": 0, "test_size": args.scene_test_size, "seed": args.seed}

@@ -15,6 +15,7 @@ text student's child process exists to bound long LoRA runs and survive their cr
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from teachgraph.student.weights import resolve_base_dir
 from teachgraph.tasks.vqa.images import load_image, split_image
 
 __all__ = ["VisionOptions", "VisionStudent"]
+
+logger = logging.getLogger(__name__)
 
 ENCODER = "efficientnet-lite0"
 # Stands for the image tokens while the chat template is applied; never a real prompt character.
@@ -272,8 +275,16 @@ class VisionStudent:
 
         if not pairs:
             raise StudentError("no training pairs")
+        # The LoRA's and projector's initial weights and the batch order follow config.seed, without
+        # touching the caller's global torch RNG.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.config.seed)
+            return self._train(pairs, Path(output_dir), init_adapter)
+
+    def _train(self, pairs: list[TrainingPair], output_dir: Path, init_adapter: Path | None) -> TrainResult:
+        import torch
+
         start = time.monotonic()
-        torch.manual_seed(self.config.seed)
         init = check_adapter_dir(init_adapter) if init_adapter is not None and self.config.mode == "continue" else None
         model, projector, shape = self._load(init, trainable=True)
         model.train()
@@ -322,7 +333,14 @@ class VisionStudent:
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 step, tokens, loss_value = step + 1, tokens + n, float(loss.detach())
-        output_dir = Path(output_dir)
+                if step % 25 == 0 or step == total:
+                    logger.info(
+                        "vision student: step %d/%d loss %.4f (%.0f s)",
+                        step,
+                        total,
+                        loss_value,
+                        time.monotonic() - start,
+                    )
         model.save_pretrained(str(output_dir))
         save_projector(projector, shape, output_dir)
         return TrainResult(
