@@ -88,7 +88,13 @@ def paired(real: dict[str, Any], shuffled: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train-size", type=int, default=1600, help="shape_scenes train items")
+    parser.add_argument("--train-size", type=int, default=1600, help="train items")
+    parser.add_argument(
+        "--train-family",
+        choices=("shape_scenes", "easy_vqa"),
+        default="shape_scenes",
+        help="whose train split to train on (easy_vqa: the in-domain check of the issue's probe)",
+    )
     parser.add_argument("--test-size", type=int, default=500, help="easy-VQA test questions")
     parser.add_argument("--scene-test-size", type=int, default=320, help="shape_scenes test items")
     parser.add_argument("--epochs", type=int, default=1)
@@ -111,9 +117,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("teachgraph.student.vision").setLevel(logging.INFO)  # training progress
     torch.set_num_threads(args.threads)
     scenes = ShapeScenesTask(
-        {"train_size": args.train_size, "validation_size": 0, "test_size": args.scene_test_size, "seed": args.seed}
+        {
+            "train_size": args.train_size if args.train_family == "shape_scenes" else 0,
+            "validation_size": 0,
+            "test_size": args.scene_test_size,
+            "seed": args.seed,
+        }
     )
-    easy = EasyVQATask({"test_size": args.test_size, "validation_size": 0, "train_size": 0, "seed": args.seed})
+    easy = EasyVQATask(
+        {
+            "test_size": args.test_size,
+            "validation_size": 0,
+            "train_size": args.train_size if args.train_family == "easy_vqa" else 0,
+            "seed": args.seed,
+        }
+    )
+    train_task: VQATask = scenes if args.train_family == "shape_scenes" else easy
     config = StudentConfig(
         learning_rate=args.learning_rate,
         epochs=args.epochs,
@@ -144,10 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  accuracy {record['untrained_easy_vqa']['accuracy']:.3f}", flush=True)
 
     pairs = [
-        TrainingPair(prompt=scenes.student_prompt(i.prompt), target=scenes.format_target(i.answer))
-        for i in scenes.instances("train")
+        TrainingPair(prompt=train_task.student_prompt(i.prompt), target=train_task.format_target(i.answer))
+        for i in train_task.instances("train")
     ]
-    print(f"training on {len(pairs)} shape_scenes pairs ...", flush=True)
+    print(f"training on {len(pairs)} {args.train_family} pairs ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="vision-student-") as tmp:
         result = student.train(pairs, Path(tmp) / "adapter")
         record["training"] = result.model_dump(mode="json", exclude={"adapter_dir"})
