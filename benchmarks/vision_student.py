@@ -41,7 +41,15 @@ from teachgraph.domain import TaskInstance
 from teachgraph.stats import compare_paired
 from teachgraph.student import StudentConfig, TrainingPair
 from teachgraph.student.vision import VisionOptions, VisionStudent
-from teachgraph.tasks.vqa import EasyVQATask, ShapeScenesTask, VQATask, attach_image, image_of, split_image
+from teachgraph.tasks.vqa import (
+    SCENE_FAMILIES,
+    EasyVQATask,
+    ShapeScenesTask,
+    VQATask,
+    attach_image,
+    image_of,
+    split_image,
+)
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -97,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--test-size", type=int, default=500, help="easy-VQA test questions")
     parser.add_argument("--scene-test-size", type=int, default=320, help="shape_scenes test items")
+    parser.add_argument("--min-objects", type=int, default=3, help="shape_scenes difficulty")
+    parser.add_argument("--max-objects", type=int, default=6, help="shape_scenes difficulty")
+    parser.add_argument("--max-relation-depth", type=int, default=1, help="shape_scenes difficulty (0: no spatial)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=3e-4, help="LoRA peak learning rate")
@@ -122,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             "validation_size": 0,
             "test_size": args.scene_test_size,
             "seed": args.seed,
+            "min_objects": args.min_objects,
+            "max_objects": args.max_objects,
+            "max_relation_depth": args.max_relation_depth,
+            **({} if args.max_relation_depth else {"families": [f for f in SCENE_FAMILIES if f != "spatial"]}),
         }
     )
     easy = EasyVQATask(
