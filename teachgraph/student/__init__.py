@@ -12,7 +12,8 @@ Public API::
 Backends (``StudentConfig.kind``): :class:`HFStudent` (transformers + peft, CPU/GPU),
 :class:`VLLMStudent` (vLLM evaluation on a GPU, HF training) and
 :class:`OpenAICompatibleStudent` (evaluation only). Backends are imported lazily, so importing
-this package does not import torch.
+this package does not import torch. The vision student (image prompts of the VQA tasks) lives in
+:mod:`teachgraph.student.vision` and is built directly (``VisionStudent(config, options)``).
 """
 
 from __future__ import annotations

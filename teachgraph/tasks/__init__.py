@@ -1,7 +1,8 @@
 """Tasks the student is taught and measured on, and the registry that builds them by name.
 
 Families: ``arithmetic`` (reasoning-gym generators as gold skills), ``gsm8k`` (real GSM8K,
-no skill labels), and the code families ``humaneval`` and ``algorithmic_code`` (``tasks.code``). Build one with :func:`load_task`; list them with :func:`task_families`.
+no skill labels), the code families ``humaneval`` and ``algorithmic_code`` (``tasks.code``), and the VQA
+families ``easy_vqa`` and ``shape_scenes`` (``tasks.vqa``). Build one with :func:`load_task`; list them with :func:`task_families`.
 """
 
 from teachgraph.tasks.arithmetic import ARITHMETIC_SKILLS, ArithmeticParams, ArithmeticTask

@@ -15,6 +15,7 @@ from teachgraph.tasks.base import GoldSkill, Task, TaskConfig
 from teachgraph.tasks.code import AlgorithmicCodeParams, AlgorithmicCodeTask, HumanEvalParams, HumanEvalTask
 from teachgraph.tasks.gsm8k import GSM8KParams, GSM8KTask
 from teachgraph.tasks.params import format_validation_error, validate_params
+from teachgraph.tasks.vqa import EasyVQAParams, EasyVQATask, ShapeScenesParams, ShapeScenesTask
 
 __all__ = [
     "TaskFamily",
@@ -199,5 +200,27 @@ register_task_family(
         params_model=AlgorithmicCodeParams,
         factory=AlgorithmicCodeTask,
         executes_code=True,
+    )
+)
+register_task_family(
+    TaskFamily(
+        name="easy_vqa",
+        description=(
+            "easy-VQA (easy-vqa 1.0, MIT): one coloured shape per image, template questions; "
+            "the six question types as gold skills"
+        ),
+        params_model=EasyVQAParams,
+        factory=EasyVQATask,
+    )
+)
+register_task_family(
+    TaskFamily(
+        name="shape_scenes",
+        description=(
+            "Rendered scenes of coloured shapes (our scene graphs, Pillow): question families as gold "
+            "skills, answers computed from the scene; difficulty by objects and relation depth"
+        ),
+        params_model=ShapeScenesParams,
+        factory=ShapeScenesTask,
     )
 )

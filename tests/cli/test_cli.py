@@ -42,6 +42,8 @@ def test_tasks_lists_families_with_skills_and_sizes():
     assert "7373" in result.output and "120" in result.output
     assert "humaneval" in result.output and "164" in result.output
     assert "algorithmic_code" in result.output and "12: letter_counting" in result.output
+    assert "easy_vqa" in result.output and "6: what_shape" in result.output and "yesno_color_negated" in result.output
+    assert "shape_scenes" in result.output and "8: exist" in result.output and "1600" in result.output
 
 
 def test_help_documents_every_command():

@@ -23,7 +23,7 @@ GSM8K_PRESENT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" 
 
 
 def test_families_registered() -> None:
-    assert task_family_names() == ["algorithmic_code", "arithmetic", "gsm8k", "humaneval"]
+    assert task_family_names() == ["algorithmic_code", "arithmetic", "easy_vqa", "gsm8k", "humaneval", "shape_scenes"]
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_missing_gsm8k_data(tmp_path: Path) -> None:
 
 def test_task_families_info() -> None:
     infos = {i.name: i for i in task_families()}
-    assert set(infos) == {"algorithmic_code", "arithmetic", "gsm8k", "humaneval"}
+    assert set(infos) == {"algorithmic_code", "arithmetic", "easy_vqa", "gsm8k", "humaneval", "shape_scenes"}
     assert infos["humaneval"].split_sizes == {"train": 0, "validation": 0, "test": 164}
     code = infos["algorithmic_code"]
     assert code.split_sizes == {"train": 240, "validation": 48, "test": 120}
