@@ -150,10 +150,7 @@ def _step(calls: _Calls, config: RunConfig, ctx: TeacherContext, step: int, fore
     roots = forest.roots()
     if with_state:
         shown = failures[: s.failures_shown]
-        user = analysis_node.USER.format(
-            failures="\n".join(analysis_node.format_failure(e, f"q{n}") for n, e in enumerate(shown, 1)),
-            max_groups=s.max_skills,
-        )
+        user = analysis_node.analysis_prompt(shown, s.max_skills)
         groups = [
             {
                 "name": name,

@@ -48,6 +48,16 @@ def failure_columns(failures: list[EvaluatedInstance]) -> str:
     return "[id] question | student's answer | correct answer"
 
 
+def analysis_prompt(shown: list[EvaluatedInstance], max_groups: int) -> str:
+    """The user prompt that shows ``shown`` (as ``q1``, ``q2``, ...) and asks for groups."""
+    # Short aliases instead of long instance ids: fewer tokens to read and write.
+    return USER.format(
+        failures="\n".join(format_failure(e, f"q{n}") for n, e in enumerate(shown, 1)),
+        columns=failure_columns(shown),
+        max_groups=max_groups,
+    )
+
+
 def select_failures(evaluated: list[EvaluatedInstance], limit: int) -> list[EvaluatedInstance]:
     """Failures first, spread across gold skills so one skill can't crowd out the rest."""
     failures = [e for e in evaluated if not e.correct]
@@ -69,15 +79,7 @@ def error_analysis(state: TeacherState, runtime: Runtime[TeacherContext]) -> dic
     if not shown:
         trace(runtime, "analysis", node=NODE, iteration=iteration, groups=[], note="no failures to analyse")
         return {"analysis": ErrorAnalysis(groups=[])}
-    prompt = messages(
-        SYSTEM,
-        # Short aliases (q1, q2, ...) instead of long instance ids: fewer tokens to read and write.
-        USER.format(
-            failures="\n".join(format_failure(e, f"q{n}") for n, e in enumerate(shown, 1)),
-            columns=failure_columns(shown),
-            max_groups=ctx.settings.max_skills,
-        ),
-    )
+    prompt = messages(SYSTEM, analysis_prompt(shown, ctx.settings.max_skills))
     calls = NodeCalls(runtime, NODE, iteration)
     answer = calls.ask(ErrorAnalysis, prompt)
     if answer.value is None:
