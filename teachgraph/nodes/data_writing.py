@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import Provenance, RejectionReason, TaskInstance, TrainingExample, Verdict
 from teachgraph.nodes import code_writing
-from teachgraph.nodes.error_analysis import format_failure
+from teachgraph.nodes.error_analysis import failure_columns, format_failure
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.skills import SkillForest
 from teachgraph.state import TeacherContext, TeacherState, WritingInput, WritingJob
@@ -149,7 +149,7 @@ def _prompt(job: WritingJob, n: int, avoid: list[str], template: str = USER) -> 
         errors += "\nWhat the student gets wrong:\n" + "\n".join(f"- {n}" for n in job.notes) + "\n"
     if job.errors:
         errors += (
-            "\nThe student got these wrong ([id] question | student's answer | correct answer):\n"
+            f"\nThe student got these wrong ({failure_columns(job.errors)}):\n"
             + "\n".join(format_failure(e, f"e{n}") for n, e in enumerate(job.errors, 1))
             + "\nWrite questions that practise what these mistakes show, with different numbers and wording.\n"
         )

@@ -17,12 +17,12 @@ SYSTEM = (
     "You group failures by the underlying skill the student lacks and name that skill precisely."
 )
 
-USER = """The student answered these questions wrongly. Each line: [id] question | student's answer | correct answer.
+USER = """The student answered these questions wrongly. Each line: {columns}.
 
 {failures}
 
 Group the failures into at most {max_groups} groups by the specific skill the student is missing
-(compare the student's answer to the correct one step by step). For each group give a short name,
+(compare the student's answer with what was expected, step by step). For each group give a short name,
 a one-sentence description of the mistake, and the ids of the failures in it (use the ids exactly
 as written above)."""
 
@@ -39,6 +39,13 @@ def format_failure(e: EvaluatedInstance, alias: str | None = None, width: int = 
     if "\n" in reference:
         reference = "tests: " + " ".join((e.feedback or "failed").split())[:width]
     return f"[{alias or e.instance.id}] {question} | {student} | {reference}"
+
+
+def failure_columns(failures: list[EvaluatedInstance]) -> str:
+    """What :func:`format_failure`'s columns hold, for the prompt that shows them."""
+    if any("\n" in e.instance.answer for e in failures):  # a code task: the scorer's test report
+        return "[id] problem | student's answer | which test failed and how"
+    return "[id] question | student's answer | correct answer"
 
 
 def select_failures(evaluated: list[EvaluatedInstance], limit: int) -> list[EvaluatedInstance]:
@@ -67,6 +74,7 @@ def error_analysis(state: TeacherState, runtime: Runtime[TeacherContext]) -> dic
         # Short aliases (q1, q2, ...) instead of long instance ids: fewer tokens to read and write.
         USER.format(
             failures="\n".join(format_failure(e, f"q{n}") for n, e in enumerate(shown, 1)),
+            columns=failure_columns(shown),
             max_groups=ctx.settings.max_skills,
         ),
     )

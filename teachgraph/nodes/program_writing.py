@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 from teachgraph.domain import Provenance, TrainingExample
 from teachgraph.nodes.data_writing import report_written
 from teachgraph.nodes.decontamination import question_key
-from teachgraph.nodes.error_analysis import format_failure
+from teachgraph.nodes.error_analysis import failure_columns, format_failure
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.nodes.policies import split_budget
 from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw
@@ -48,18 +48,18 @@ Rules:
   computed by the code{rationale_text}.
 
 {start}"""
-SKELETON = """Start from this program, which words the question like the task does. Replace `answer = ...` with
-code that computes the answer, and change the question or the number ranges where the skill needs it:
+SKELETON = """Start from this program, which words the questions like the task does. {replace}, and change
+the questions or the number ranges where the skill needs it:
 ```python
 import math
 
 
 def generate(rng):
-{draws}
-    question = f"{question}"
-    answer = ...
+{body}
     return {{"question": question, "answer": str(answer){rationale_example}}}
 ```"""
+REPLACE_ONE = "Replace `answer = ...` with code that computes the answer"
+REPLACE_EACH = "Replace each `answer = ...` with code that computes that question's answer"
 EXAMPLE = """An example for a different skill:
 ```python
 def generate(rng):
@@ -70,6 +70,8 @@ def generate(rng):
 ```"""
 _INTEGER = re.compile(r"(?<![\w.])\d{1,6}(?![\w.]*\d)")
 MAX_SKELETON_NUMBERS = 6
+#: Most question forms one skeleton asks (each adds a branch the writer completes).
+MAX_SKELETON_FORMS = 4
 #: Fewest number combinations a skeleton allows, so a quota's draws can all be distinct.
 MIN_DISTINCT = 400
 REPAIR = """
@@ -82,39 +84,79 @@ Write a corrected generator."""
 
 
 def skeleton(question: str, rationale_example: str = "", *, like: Sequence[str] = ()) -> str | None:
-    """A generator to complete: ``question`` as an f-string with its integers drawn from rng.
+    """A generator to complete: the task's questions as f-strings with their integers drawn from rng.
 
     A 1.5B coder model copies whatever program it is shown; shown a different skill's example it
     wrote that skill's wording ("What is the sum of ..."), not the task's. Shown the task's own
     question with its numbers as variables, it only has to write the answer's computation.
 
-    Each number's range follows the task: the largest value at that position over ``question``
-    and the ``like`` questions of the same wording, rounded up (7 -> 1..9, 48 -> 1..50), so the
-    student practises the magnitudes it is tested on (measured: ranges fixed at 1..100 turned
-    one-digit sums into two-digit ones). Ranges widen by a digit at a time, last number first,
-    only while the questions could not be told apart (fewer than ``MIN_DISTINCT`` combinations).
-    None when the question has no integers, or too many to make a readable program.
+    The shown questions come in forms (their text with the integers taken out: "Calculate N * N."
+    and "Calculate N - N + N." are two). The program asks ``question``'s form and, chosen by
+    rng, up to ``MAX_SKELETON_FORMS - 1`` more of the commonest among ``like``: one form per
+    generator taught one operator pattern per skill (measured: "a - b + c" for all of
+    basic_arithmetic). Each number's range follows the task: the largest value at that position
+    over the form's questions, rounded up (7 -> 1..9, 48 -> 1..50), so the student practises the
+    magnitudes it is tested on (measured: ranges fixed at 1..100 turned one-digit sums into
+    two-digit ones). Ranges widen by a digit at a time only while the forms together could not
+    fill a quota with distinct questions (fewer than ``MIN_DISTINCT`` combinations).
+    None when ``question`` has no integers, or too many to make a readable program.
     """
     question = " ".join(question.split())
-    numbers = list(_INTEGER.finditer(question))
-    if not numbers or len(numbers) > MAX_SKELETON_NUMBERS:
+    forms: dict[str, list[str]] = {}
+    for q in (question, *(" ".join(q.split()) for q in like)):
+        if 0 < len(_INTEGER.findall(q)) <= MAX_SKELETON_NUMBERS:
+            forms.setdefault(_INTEGER.sub("N", q), []).append(q)
+    first = _INTEGER.sub("N", question)
+    if first not in forms:
         return None
-    frame = _INTEGER.sub("N", question)
-    same = [question, *(q for q in (" ".join(q.split()) for q in like) if _INTEGER.sub("N", q) == frame)]
-    columns = list(zip(*([int(m.group()) for m in _INTEGER.finditer(q)] for q in same), strict=True))
-    lows = [0 if min(col) == 0 else 1 for col in columns]
-    highs = [9 if max(col) < 10 else -(-max(col) // 10) * 10 for col in columns]
-    position = len(highs) - 1
-    while math.prod(h - lo + 1 for lo, h in zip(lows, highs, strict=True)) < MIN_DISTINCT:
+    others = sorted((f for f in forms if f != first), key=lambda f: -len(forms[f]))  # stable: ties keep order
+    chosen = [forms[f] for f in [first, *others][:MAX_SKELETON_FORMS]]
+    ranges = [_ranges(questions) for questions in chosen]
+    _widen(ranges)
+    if len(chosen) == 1:
+        body = _form_lines(chosen[0][0], *ranges[0], "    ")
+    else:
+        body = [f"    form = rng.randrange({len(chosen)})  # the task asks questions of several forms"]
+        for n, (questions, (lows, highs)) in enumerate(zip(chosen, ranges, strict=True)):
+            test = "else:" if n == len(chosen) - 1 else f"{'if' if n == 0 else 'elif'} form == {n}:"
+            body += [f"    {test}", *_form_lines(questions[0], lows, highs, "        ")]
+    return SKELETON.format(
+        replace=REPLACE_ONE if len(chosen) == 1 else REPLACE_EACH,
+        body="\n".join(body),
+        rationale_example=rationale_example,
+    )
+
+
+def _ranges(questions: list[str]) -> tuple[list[int], list[int]]:
+    """Per number position of one form: from 0 or 1 up to its largest value, rounded up."""
+    columns = list(zip(*([int(m.group()) for m in _INTEGER.finditer(q)] for q in questions), strict=True))
+    return [0 if min(col) == 0 else 1 for col in columns], [9 if max(col) < 10 else -(-max(col) // 10) * 10 for col in columns]
+
+
+def _widen(ranges: list[tuple[list[int], list[int]]]) -> None:
+    """Widen ranges in place, a digit at a time, until the forms together allow ``MIN_DISTINCT``
+    questions: always the form with the fewest, at its last number not yet widened this turn."""
+
+    def count(lows: list[int], highs: list[int]) -> int:
+        return math.prod(h - lo + 1 for lo, h in zip(lows, highs, strict=True))
+
+    turns = [len(highs) - 1 for _, highs in ranges]
+    while sum(count(*r) for r in ranges) < MIN_DISTINCT:
+        form = min(range(len(ranges)), key=lambda k: count(*ranges[k]))
+        highs, position = ranges[form][1], turns[form]
         highs[position] = highs[position] * 10 + 9 if highs[position] % 10 == 9 else highs[position] * 10
-        position = (position - 1) % len(highs)
-    text, draws, last = "", [], 0
-    for name, match, low, high in zip("abcdef", numbers, lows, highs, strict=False):
-        draws.append(f"    {name} = rng.randint({low}, {high})")
+        turns[form] = (position - 1) % len(highs)
+
+
+def _form_lines(question: str, lows: list[int], highs: list[int], indent: str) -> list[str]:
+    """Draws, question and ``answer = ...`` for one form."""
+    text, lines, last = "", [], 0
+    for name, match, low, high in zip("abcdef", _INTEGER.finditer(question), lows, highs, strict=False):
+        lines.append(f"{indent}{name} = rng.randint({low}, {high})")
         text += _fstring_text(question[last : match.start()]) + "{" + name + "}"
         last = match.end()
     text += _fstring_text(question[last:])
-    return SKELETON.format(draws="\n".join(draws), question=text, rationale_example=rationale_example)
+    return [*lines, f'{indent}question = f"{text}"', f"{indent}answer = ..."]
 
 
 def _fstring_text(text: str) -> str:
@@ -126,7 +168,7 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
     errors = ""
     if job.errors:
         errors = (
-            "\nThe student got these wrong ([id] question | student's answer | correct answer):\n"
+            f"\nThe student got these wrong ({failure_columns(job.errors)}):\n"
             + "\n".join(format_failure(e, f"e{n}") for n, e in enumerate(job.errors, 1))
             + "\n"
         )

@@ -211,3 +211,15 @@ def test_any_reply_parses_or_fails_with_a_value_error(parts: list[str]) -> None:
     for ex in batch.examples:
         assert len(ex.question) <= 3000 and len(ex.answer) <= 4000 and len(ex.tests) <= 20
         assert all(len(t) <= 2000 for t in ex.tests)
+
+
+def test_failures_of_a_code_task_are_shown_with_their_test_report(code_evaluated) -> None:
+    """A code task's reference is a program: the teacher sees which test failed, under a header that says so."""
+    from teachgraph.nodes.error_analysis import failure_columns, format_failure
+
+    failures = [e for e in code_evaluated if not e.correct]
+    assert failures and failure_columns(failures).endswith("which test failed and how")
+    line = format_failure(failures[0], "e1")
+    assert "| tests: " in line and "\n" not in line
+    math = failures[0].model_copy(update={"instance": failures[0].instance.model_copy(update={"answer": "7"})})
+    assert failure_columns([math]).endswith("correct answer")

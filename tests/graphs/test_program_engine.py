@@ -318,10 +318,30 @@ def test_skeleton_ranges_follow_the_task_and_widen_only_when_too_few():
         start = skeleton(question, like=like)
         return [(int(a), int(b)) for a, b in re.findall(r"rng\.randint\((\d+), (\d+)\)", start)]
 
-    assert ranges("Calculate 6 - 1 + 2.", ("Calculate 4 + 1.", "Calculate 10 - 2 + 9.")) == [(1, 10), (1, 9), (1, 9)]
+    assert ranges("Calculate 6 - 1 + 2.", ("Calculate 4 - 1 + 1.", "Calculate 10 - 2 + 9.")) == [(1, 10), (1, 9), (1, 9)]
     assert ranges("Find the GCD of 22, 48") == [(1, 30), (1, 50)]
     two_digits = ranges("Calculate 6 - 9.")  # 81 one-digit pairs: too few, the last number widens
     assert two_digits == [(1, 9), (1, 99)] and MIN_DISTINCT <= 9 * 99
+
+
+def test_skeleton_asks_the_commonest_forms_of_the_shown_questions():
+    """One form per generator taught one operator pattern per skill: the skeleton asks the first
+    question's form and the commonest others, chosen by rng, each with its own ranges."""
+    from random import Random
+
+    from teachgraph.nodes.program_writing import MAX_SKELETON_FORMS, skeleton
+
+    like = ["Calculate 4 + 1.", "Calculate 3 * 2.", "Calculate 5 * 5.", "Calculate 1 - 1 - 1.", "Calculate 70 - 2 * 3."]
+    like += ["Calculate 2 - 2.", "Calculate 8 * 8 * 8."]
+    start = skeleton("Calculate 6 - 1 + 2.", like=like)
+    code = re.search(r"```python\n(.*?)```", start, flags=re.S).group(1).replace("answer = ...", "answer = 0")
+    namespace: dict = {}
+    exec(compile(code, "<skeleton>", "exec"), namespace)
+    forms = {re.sub(r"\d+", "N", namespace["generate"](Random(seed))["question"]) for seed in range(200)}
+    # The first question's form, then "N * N" (twice among the shown), then the earliest singletons.
+    assert forms == {"Calculate N - N + N.", "Calculate N * N.", "Calculate N + N.", "Calculate N - N - N."}
+    assert len(forms) == MAX_SKELETON_FORMS and "each `answer = ...`" in start
+    assert "rng.randint(1, 99)" not in start  # together the forms allow enough questions: no widening
 
 
 SKEWED = (
