@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from functools import cached_property
+from typing import get_args
 
 from pydantic import Field
 
@@ -24,6 +25,7 @@ from teachgraph.errors import ConfigError, DataNotFoundError
 from teachgraph.tasks.base import GoldSkill
 from teachgraph.tasks.params import TaskParams, validate_params
 from teachgraph.tasks.vqa.images import EasyVQAImage, attach_image
+from teachgraph.tasks.vqa.scene import Color, Shape
 from teachgraph.tasks.vqa.task import VQATask
 
 __all__ = ["EASY_VQA_TYPES", "EasyVQAParams", "EasyVQATask", "question_type"]
@@ -40,8 +42,9 @@ EASY_VQA_TYPES: dict[str, str] = {
     "yesno_color_negated": "Answer yes or no to a negated question: is there not a shape of this colour?",
 }
 
-_SHAPES = ("circle", "rectangle", "triangle")
-_COLORS = ("red", "green", "blue", "black", "gray", "teal", "brown", "yellow")
+# The scene graph uses easy-VQA's vocabulary: one home for it.
+_SHAPES: tuple[str, ...] = get_args(Shape)
+_COLORS: tuple[str, ...] = get_args(Color)
 _COLOR_RE = re.compile(rf"\b(?:{'|'.join(_COLORS)})\b")
 _SHAPE_RE = re.compile(rf"\b(?:{'|'.join(_SHAPES)})\b")
 _WHAT_COLOR_RE = re.compile(r"^what (?:is the )?colou?r\b")
