@@ -81,6 +81,11 @@ class WritingJob(BaseModel):
     action: str | None = None
     notes: list[str] = Field(default_factory=list, description="Error-analysis findings for this skill.")
     errors: list[EvaluatedInstance] = Field(default_factory=list)
+    task_questions: list[tuple[str, bool]] = Field(
+        default_factory=list,
+        description="The root skill's evaluated questions, failures first: (question, failed); failed is always "
+        "False for the no-state teacher.",
+    )
     style_examples: list[TaskInstance] = Field(default_factory=list)
     accepted_before: list[str] = Field(
         default_factory=list, description="Questions accepted for this skill in earlier iterations."

@@ -120,6 +120,21 @@ def generator_source(text: str, *, offset: int = 0) -> str:
     )
 
 
+def completed_skeleton(text: str) -> str | None:
+    """The skeleton in ``text`` (:mod:`teachgraph.nodes.program_skeleton`) with each
+    ``answer = ...`` completed as the sum of the form's first two numbers (what
+    :func:`check_responder` computes), or None when ``text`` shows no skeleton."""
+    found = re.search(r"```python\n(.*?def generate\(rng\):.*?)```", text, flags=re.S)
+    if found is None or "answer = ..." not in found.group(1):
+        return None
+    lines, names = [], ["0"]
+    for line in found.group(1).splitlines():
+        if drawn := re.match(r"\s*(\w+(?:, \w+)*) = number\(rng\)", line):
+            names = drawn.group(1).split(", ")
+        lines.append(line.replace("answer = ...", f"answer = {' + '.join(names[:2])}"))
+    return "\n".join(lines) + "\n"
+
+
 def check_responder(messages: list[BaseMessage]) -> str:
     """The independent check: for each numbered question, a program adding its first two numbers."""
     programs = []
@@ -136,7 +151,8 @@ def data_writing_responder(messages: list[BaseMessage]) -> str:
     """
     text = _text(messages)
     if "Write a Python function generate(rng)" in text:
-        return f"```python\n{generator_source(text.split(chr(10) * 2 + 'Your previous generator:')[0])}```"
+        asked = text.split(chr(10) * 2 + "Your previous generator:")[0]
+        return f"```python\n{completed_skeleton(asked) or generator_source(asked)}```"
     if "For each question, write a Python 3 program" in text:
         return check_responder(messages)
     if "NEW Python programming problems" in text:

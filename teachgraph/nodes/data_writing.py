@@ -126,6 +126,8 @@ def plan_jobs(
                 action=actions.get(root),
                 notes=notes,
                 errors=errors,
+                task_questions=[(e.instance.prompt, with_state and not e.correct) for e in failures]
+                + [(e.instance.prompt, False) for e in mine if not with_state or e.correct],
                 style_examples=style_examples(ctx, gold, 2, ctx.settings.seed * 1000 + iteration * 100 + n),
                 accepted_before=node.recent_questions,
                 generators=node.generators,

@@ -8,7 +8,8 @@ failing sample, which the writer shows the model for one bounded repair:
 3. diversity: a minimum share of distinct questions, and answers that are not all one value;
 4. every answer parses for the task (``answers_equal(a, a)``);
 5. the drawn questions pass dedup (against data accepted earlier) and decontamination;
-6. an independent check of the answer code: the teacher answers a few drawn questions with its
+6. on a templated skill, the drawn questions keep the task's frames (:mod:`.question_forms`);
+7. an independent check of the answer code: the teacher answers a few drawn questions with its
    own solution programs (the direct writer's check), and the generator must agree on most.
 """
 
@@ -20,6 +21,7 @@ from enum import StrEnum
 from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.llm import NodeCalls, messages
 from teachgraph.nodes.program_contract import CheckPrograms, Draw, derive_seed, harness, parse_output, run_in_sandbox
+from teachgraph.nodes.question_forms import TaskFrames, frame
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorStats
 from teachgraph.state import TeacherContext
@@ -40,6 +42,7 @@ class GeneratorRejection(StrEnum):
     UNPARSABLE_ANSWER = "unparsable_answer"  # an answer the task cannot read
     DUPLICATE = "duplicate"  # its questions repeat data accepted earlier
     CONTAMINATED = "contaminated"  # its questions copy validation/test items
+    OFF_TASK = "off_task"  # its questions are not worded like the task's (another template, more numbers)
     CHECK_DISAGREES = "check_disagrees"  # the teacher's own solutions disagree with its answers
 
 
@@ -59,6 +62,8 @@ class GeneratorVerdict:
 
 #: A generator is rejected when this few of its draws would be flagged at the tolerated share.
 FLAGGED_SIGNIFICANCE = 0.05
+#: Share of a generator's validation draws that may be off-task (they are skipped when drawing).
+MAX_OFF_TASK_SHARE = 0.1
 CHECK_SYSTEM = "You solve math questions by writing short Python programs."
 CHECK_USER = """For each question, write a Python 3 program (standard library only) that computes its
 final answer and prints only that answer (or one program that prints the answers in order, one per line).
@@ -154,6 +159,19 @@ def _content_stage(draws: list[Draw], ctx: TeacherContext, known: set[str]) -> G
     return GeneratorVerdict(GeneratorRejection.ACCEPTED, stats=stats)
 
 
+def _frames_stage(draws: list[Draw], frames: TaskFrames) -> GeneratorVerdict | None:
+    """Stage 6: a templated skill's questions keep its frames (a few strays are skipped later)."""
+    off = frames.off_task([d.question for d in draws])
+    if len(off) <= MAX_OFF_TASK_SHARE * len(draws):
+        return None
+    return GeneratorVerdict(
+        GeneratorRejection.OFF_TASK,
+        f"{len(off)} of {len(draws)} questions are not worded like the task's: {frame(off[0])!r} "
+        f"(N a number, ∘ an operator); the task asks {frames.describe()}",
+        _shown(next(d for d in draws if d.question == off[0])),
+    )
+
+
 def _check_answers(programs: list[str], n: int, ctx: TeacherContext) -> list[tuple[str, str]]:
     """``(answer, why it failed)`` per question, from one program each or one program for all.
 
@@ -201,9 +219,11 @@ def independent_check(calls: NodeCalls, draws: list[Draw], *, skill: str) -> Gen
     return verdict
 
 
-def validate_generator(calls: NodeCalls, source: str, *, skill: str, known: set[str], tag: str) -> GeneratorVerdict:
+def validate_generator(
+    calls: NodeCalls, source: str, *, skill: str, known: set[str], tag: str, frames: TaskFrames | None = None
+) -> GeneratorVerdict:
     """Run every stage on ``source``; the first failing stage is the verdict (the check's LLM
-    call is recorded in ``calls``)."""
+    call is recorded in ``calls``). ``frames``: the skill's question frames (none: no frame stage)."""
     ctx, iteration = calls.runtime.context, calls.iteration
     if "def generate" not in source:
         return GeneratorVerdict(GeneratorRejection.NO_SOURCE, "the reply defines no function generate(rng)")
@@ -217,6 +237,10 @@ def validate_generator(calls: NodeCalls, source: str, *, skill: str, known: set[
     if content is not None and not content.accepted:
         return content
     stats = content.stats if content is not None else GeneratorStats(seeds=k)
+    off_task = _frames_stage(drawn, frames) if frames is not None else None
+    if off_task is not None:
+        off_task.stats = stats
+        return off_task
     check = independent_check(calls, drawn, skill=skill)
     check.stats = stats.model_copy(update={"checked": check.stats.checked, "agreed": check.stats.agreed})
     return check

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
-from collections.abc import Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -26,7 +24,9 @@ from teachgraph.nodes.error_analysis import failure_columns, format_failure
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.nodes.policies import split_budget
 from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw
+from teachgraph.nodes.program_skeleton import skeleton
 from teachgraph.nodes.program_validation import validate_generator
+from teachgraph.nodes.question_forms import TaskFrames
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorRecord, source_hash
 from teachgraph.state import GeneratorUpdate, TeacherContext, WritingJob
@@ -48,18 +48,6 @@ Rules:
   computed by the code{rationale_text}.
 
 {start}"""
-SKELETON = """Start from this program, which words the questions like the task does. {replace}, and change
-the questions or the number ranges where the skill needs it:
-```python
-import math
-
-
-def generate(rng):
-{body}
-    return {{"question": question, "answer": str(answer){rationale_example}}}
-```"""
-REPLACE_ONE = "Replace `answer = ...` with code that computes the answer"
-REPLACE_EACH = "Replace each `answer = ...` with code that computes that question's answer"
 EXAMPLE = """An example for a different skill:
 ```python
 def generate(rng):
@@ -68,12 +56,6 @@ def generate(rng):
     question = f"What is the remainder when {{a}} is divided by {{b}}?"
     return {{"question": question, "answer": str(a % b){rationale_example}}}
 ```"""
-_INTEGER = re.compile(r"(?<![\w.])\d{1,6}(?![\w.]*\d)")
-MAX_SKELETON_NUMBERS = 6
-#: Most question forms one skeleton asks (each adds a branch the writer completes).
-MAX_SKELETON_FORMS = 4
-#: Fewest number combinations a skeleton allows, so a quota's draws can all be distinct.
-MIN_DISTINCT = 400
 REPAIR = """
 
 Your previous generator:
@@ -83,85 +65,19 @@ It failed validation ({reason}): {detail}
 Write a corrected generator."""
 
 
-def skeleton(question: str, rationale_example: str = "", *, like: Sequence[str] = ()) -> str | None:
-    """A generator to complete: the task's questions as f-strings with their integers drawn from rng.
-
-    A 1.5B coder model copies whatever program it is shown; shown a different skill's example it
-    wrote that skill's wording ("What is the sum of ..."), not the task's. Shown the task's own
-    question with its numbers as variables, it only has to write the answer's computation.
-
-    The shown questions come in forms (their text with the integers taken out: "Calculate N * N."
-    and "Calculate N - N + N." are two). The program asks ``question``'s form and, chosen by
-    rng, up to ``MAX_SKELETON_FORMS - 1`` more of the commonest among ``like``: one form per
-    generator taught one operator pattern per skill (measured: "a - b + c" for all of
-    basic_arithmetic). Each number's range follows the task: the largest value at that position
-    over the form's questions, rounded up (7 -> 1..9, 48 -> 1..50), so the student practises the
-    magnitudes it is tested on (measured: ranges fixed at 1..100 turned one-digit sums into
-    two-digit ones). Ranges widen by a digit at a time only while the forms together could not
-    fill a quota with distinct questions (fewer than ``MIN_DISTINCT`` combinations).
-    None when ``question`` has no integers, or too many to make a readable program.
-    """
-    question = " ".join(question.split())
-    forms: dict[str, list[str]] = {}
-    for q in (question, *(" ".join(q.split()) for q in like)):
-        if 0 < len(_INTEGER.findall(q)) <= MAX_SKELETON_NUMBERS:
-            forms.setdefault(_INTEGER.sub("N", q), []).append(q)
-    first = _INTEGER.sub("N", question)
-    if first not in forms:
-        return None
-    others = sorted((f for f in forms if f != first), key=lambda f: -len(forms[f]))  # stable: ties keep order
-    chosen = [forms[f] for f in [first, *others][:MAX_SKELETON_FORMS]]
-    ranges = [_ranges(questions) for questions in chosen]
-    _widen(ranges)
-    if len(chosen) == 1:
-        body = _form_lines(chosen[0][0], *ranges[0], "    ")
-    else:
-        body = [f"    form = rng.randrange({len(chosen)})  # the task asks questions of several forms"]
-        for n, (questions, (lows, highs)) in enumerate(zip(chosen, ranges, strict=True)):
-            test = "else:" if n == len(chosen) - 1 else f"{'if' if n == 0 else 'elif'} form == {n}:"
-            body += [f"    {test}", *_form_lines(questions[0], lows, highs, "        ")]
-    return SKELETON.format(
-        replace=REPLACE_ONE if len(chosen) == 1 else REPLACE_EACH,
-        body="\n".join(body),
-        rationale_example=rationale_example,
-    )
+def shown_questions(job: WritingJob) -> tuple[list[str], list[float]]:
+    """The skill's questions the teacher sees, with their weight in the skeleton: its root's
+    evaluated questions (a failure weighs double, when the teacher sees results), then the
+    task's style examples; the shown failures alone for a job planned without them."""
+    questions = [q for q, _ in job.task_questions] or [e.instance.prompt for e in job.errors]
+    weights = [2.0 if failed else 1.0 for _, failed in job.task_questions] or [2.0] * len(questions)
+    questions += [i.prompt for i in job.style_examples]
+    return questions, weights + [1.0] * len(job.style_examples)
 
 
-def _ranges(questions: list[str]) -> tuple[list[int], list[int]]:
-    """Per number position of one form: from 0 or 1 up to its largest value, rounded up."""
-    columns = list(zip(*([int(m.group()) for m in _INTEGER.finditer(q)] for q in questions), strict=True))
-    return [0 if min(col) == 0 else 1 for col in columns], [9 if max(col) < 10 else -(-max(col) // 10) * 10 for col in columns]
-
-
-def _widen(ranges: list[tuple[list[int], list[int]]]) -> None:
-    """Widen ranges in place, a digit at a time, until the forms together allow ``MIN_DISTINCT``
-    questions: always the form with the fewest, at its last number not yet widened this turn."""
-
-    def count(lows: list[int], highs: list[int]) -> int:
-        return math.prod(h - lo + 1 for lo, h in zip(lows, highs, strict=True))
-
-    turns = [len(highs) - 1 for _, highs in ranges]
-    while sum(count(*r) for r in ranges) < MIN_DISTINCT:
-        form = min(range(len(ranges)), key=lambda k: count(*ranges[k]))
-        highs, position = ranges[form][1], turns[form]
-        highs[position] = highs[position] * 10 + 9 if highs[position] % 10 == 9 else highs[position] * 10
-        turns[form] = (position - 1) % len(highs)
-
-
-def _form_lines(question: str, lows: list[int], highs: list[int], indent: str) -> list[str]:
-    """Draws, question and ``answer = ...`` for one form."""
-    text, lines, last = "", [], 0
-    for name, match, low, high in zip("abcdef", _INTEGER.finditer(question), lows, highs, strict=False):
-        lines.append(f"{indent}{name} = rng.randint({low}, {high})")
-        text += _fstring_text(question[last : match.start()]) + "{" + name + "}"
-        last = match.end()
-    text += _fstring_text(question[last:])
-    return [*lines, f'{indent}question = f"{text}"', f"{indent}answer = ..."]
-
-
-def _fstring_text(text: str) -> str:
-    """``text`` as literal characters inside a one-line, double-quoted f-string."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("{", "{{").replace("}", "}}")
+def task_frames(job: WritingJob) -> TaskFrames:
+    """The frames a generator's questions for ``job`` must keep (see :mod:`.question_forms`)."""
+    return TaskFrames.of(shown_questions(job)[0])
 
 
 def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]) -> str:
@@ -182,8 +98,7 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
         solved = "\nThe student already solves the questions of an earlier generator; make them harder."
     rationale = ctx.settings.target_style == "rationale"
     rationale_example = ', "rationale": f"{a} = {b} * {a // b} + {a % b}."' if rationale else ""
-    shown = [e.instance.prompt for e in job.errors] + [i.prompt for i in job.style_examples]
-    start = skeleton(shown[0], ', "rationale": ...' if rationale else "", like=shown[1:]) if shown else None
+    start = skeleton(*shown_questions(job), rationale_example=', "rationale": ...' if rationale else "")
     return USER.format(
         skill=" / ".join(job.skill_path),
         description=f" — {job.description}" if job.description else "",
@@ -227,6 +142,7 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
     skill = "/".join(job.skill_path)
     retired = [g for g in job.generators if g.status == "too_easy"]
     base = _prompt(job, ctx, retired)
+    frames = task_frames(job)
     if index:  # several generators per skill: ask for a different kind of question each time
         base += f"\nThis is generator {index + 1} for this skill: ask a different kind of question than the others."
     records: list[GeneratorRecord] = []
@@ -238,7 +154,7 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
             return records  # the model could not answer: a repair would not help
         source = answer.value.source.strip()
         digest = source_hash(source)
-        verdict = validate_generator(calls, source, skill=skill, known=known, tag=digest)
+        verdict = validate_generator(calls, source, skill=skill, known=known, tag=digest, frames=frames)
         record = GeneratorRecord(
             hash=digest,
             source=source,
@@ -268,8 +184,9 @@ def draw_distinct(
     taken: list[Draw] = []
     # seeds: draws used (kept, duplicates and errors up to the last kept one); surplus: drawn in
     # the last batch but not needed. Only the first count toward the generator's draws.
-    counts = {"seeds": 0, "duplicates": 0, "contaminated": 0, "errors": 0, "skewed": 0, "surplus": 0}
+    counts = {"seeds": 0, "duplicates": 0, "contaminated": 0, "off_task": 0, "errors": 0, "skewed": 0, "surplus": 0}
     index = eval_index(ctx)
+    frames = task_frames(job)
     # No answer may fill more than its share of the quota (a two-answer generator may fill half).
     share = max(ctx.settings.programs.max_answer_share, 1 / max(record.stats.distinct_answers, 1))
     per_answer_cap = max(2, math.ceil(share * quota))
@@ -306,6 +223,8 @@ def draw_distinct(
                 counts["duplicates"] += 1
             elif index.match(d.question) is not None:
                 counts["contaminated"] += 1  # an eval item (small number ranges meet them): draw another
+            elif not frames.on_task(d.question):
+                counts["off_task"] += 1  # a stored generator may predate the frames it is held to now
             elif answers.get(d.answer, 0) >= per_answer_cap:
                 counts["skewed"] += 1
             else:

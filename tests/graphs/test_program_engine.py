@@ -289,6 +289,13 @@ def test_raw_newlines_in_string_literals_are_escaped_again():
     assert escape_raw_newlines("def f(:\n") == "def f(:\n"  # other errors are left for the sandbox to report
 
 
+def _skeleton_program(start: str):
+    code = re.search(r"```python\n(.*?)```", start, flags=re.S).group(1).replace("answer = ...", "answer = 0")
+    namespace: dict = {}
+    exec(compile(code, "<skeleton>", "exec"), namespace)
+    return namespace["generate"]
+
+
 @pytest.mark.parametrize(
     "question",
     ["Calculate 6 - 1 + 2.", 'Find the GCD of 10, 48 ("only" {the} number).', "What is 0 plus 3.5\\?"],
@@ -297,51 +304,55 @@ def test_skeleton_words_the_question_like_the_task(question):
     """The program the writer is asked to complete draws the task's own question from rng."""
     from random import Random
 
-    from teachgraph.nodes.program_writing import skeleton
+    from teachgraph.nodes.program_skeleton import skeleton
 
-    start = skeleton(question)
+    start = skeleton([question])
     assert start is not None
-    code = re.search(r"```python\n(.*?)```", start, flags=re.S).group(1).replace("answer = ...", "answer = 0")
-    namespace: dict = {}
-    exec(compile(code, "<skeleton>", "exec"), namespace)
-    drawn = namespace["generate"](Random(3))["question"]
+    drawn = _skeleton_program(start)(Random(3))["question"]
     assert re.sub(r"\d+", "N", drawn.replace("3.5", "x")) == re.sub(r"\d+", "N", question.replace("3.5", "x"))
-    assert skeleton("Name a colour.") is None
+    assert skeleton(["Name a colour."]) is None
+    with pytest.raises(TypeError, match="a list of questions"):
+        skeleton(question)
 
 
-def test_skeleton_ranges_follow_the_task_and_widen_only_when_too_few():
-    """Numbers keep the task's magnitudes (one-digit sums stay one-digit); a range widens only when
-    the combinations could not fill a quota with distinct questions."""
-    from teachgraph.nodes.program_writing import MIN_DISTINCT, skeleton
-
-    def ranges(question: str, like: tuple[str, ...] = ()) -> list[tuple[int, int]]:
-        start = skeleton(question, like=like)
-        return [(int(a), int(b)) for a, b in re.findall(r"rng\.randint\((\d+), (\d+)\)", start)]
-
-    assert ranges("Calculate 6 - 1 + 2.", ("Calculate 4 - 1 + 1.", "Calculate 10 - 2 + 9.")) == [(1, 10), (1, 9), (1, 9)]
-    assert ranges("Find the GCD of 22, 48") == [(1, 30), (1, 50)]
-    two_digits = ranges("Calculate 6 - 9.")  # 81 one-digit pairs: too few, the last number widens
-    assert two_digits == [(1, 9), (1, 99)] and MIN_DISTINCT <= 9 * 99
-
-
-def test_skeleton_asks_the_commonest_forms_of_the_shown_questions():
-    """One form per generator taught one operator pattern per skill: the skeleton asks the first
-    question's form and the commonest others, chosen by rng, each with its own ranges."""
+def test_skeleton_numbers_follow_the_task_digits_and_widen_only_when_too_few():
+    """Numbers have the shown numbers' digit counts, as often as shown (chain_sum mixes one- and
+    two-digit numbers), within the task's range; a digit more only when too few combinations."""
+    from collections import Counter
     from random import Random
 
-    from teachgraph.nodes.program_writing import MAX_SKELETON_FORMS, skeleton
+    from teachgraph.nodes.program_skeleton import MIN_DISTINCT, skeleton
 
-    like = ["Calculate 4 + 1.", "Calculate 3 * 2.", "Calculate 5 * 5.", "Calculate 1 - 1 - 1.", "Calculate 70 - 2 * 3."]
-    like += ["Calculate 2 - 2.", "Calculate 8 * 8 * 8."]
-    start = skeleton("Calculate 6 - 1 + 2.", like=like)
-    code = re.search(r"```python\n(.*?)```", start, flags=re.S).group(1).replace("answer = ...", "answer = 0")
-    namespace: dict = {}
-    exec(compile(code, "<skeleton>", "exec"), namespace)
-    forms = {re.sub(r"\d+", "N", namespace["generate"](Random(seed))["question"]) for seed in range(200)}
-    # The first question's form, then "N * N" (twice among the shown), then the earliest singletons.
-    assert forms == {"Calculate N - N + N.", "Calculate N * N.", "Calculate N + N.", "Calculate N - N - N."}
+    shown = ["Add 6 - 1 + 2.", "Add 88 - 55 + 4.", "Add 20 - 31 + 4.", "Add 3 - 2 + 1."]
+    generate = _skeleton_program(skeleton(shown))
+    numbers = [int(n) for seed in range(400) for n in re.findall(r"\d+", generate(Random(seed))["question"])]
+    digits = Counter(len(str(n)) for n in numbers)
+    assert set(digits) == {1, 2} and 0.5 < digits[1] / len(numbers) < 0.8  # shown: 8 of 12 have one digit
+    assert max(numbers) <= 90 and min(numbers) >= 1  # 88 rounds up to 90; no 0 was shown
+    one_digit = skeleton(["Calculate 6 - 9.", "Calculate 2 - 1."])  # 81 pairs: too few, a digit more
+    assert "(1, 9), (10, 99)" in one_digit and MIN_DISTINCT <= 99 * 99
+    many = skeleton(["Calculate 6 - 9 + 2.", "Calculate 2 - 1 * 3."])  # 729 triples: enough
+    assert "return rng.randint(1, 9)" in many
+
+
+def test_skeleton_asks_the_forms_as_often_as_the_task_and_failures_weigh_more():
+    """One form per generator taught one operator pattern per skill: the skeleton asks the
+    commonest forms of the shown questions (at most MAX_SKELETON_FORMS), each as often as it
+    weighs (here a failure weighs double)."""
+    from random import Random
+
+    from teachgraph.nodes.program_skeleton import MAX_SKELETON_FORMS, skeleton
+
+    shown = ["Calculate 6 - 1 + 2.", "Calculate 3 * 2.", "Calculate 5 * 5.", "Calculate 1 - 1 - 1."]
+    shown += ["Calculate 4 + 1.", "Calculate 2 - 2.", "Calculate 8 * 8 * 8.", "Calculate 7 + 7 + 7.", "Calculate 9 + 9 * 9."]
+    weights = [2.0] + [1.0] * (len(shown) - 1)
+    start = skeleton(shown, weights)
+    generate = _skeleton_program(start)
+    forms = Counter(re.sub(r"\d+", "N", generate(Random(seed))["question"]) for seed in range(3000))
     assert len(forms) == MAX_SKELETON_FORMS and "each `answer = ...`" in start
-    assert "rng.randint(1, 99)" not in start  # together the forms allow enough questions: no widening
+    assert "Calculate N + N * N." not in forms and "Calculate N + N + N." not in forms  # the last shown: left out
+    assert abs(forms["Calculate N * N."] / forms["Calculate N - N."] - 2) < 0.4  # shown twice vs once
+    assert abs(forms["Calculate N - N + N."] / forms["Calculate N - N."] - 2) < 0.4  # a failure weighs double
 
 
 SKEWED = (
