@@ -7,6 +7,11 @@ one: new subskills, first iterations, retired generators), validates it stage by
 quota by drawing with fresh seeds: one LLM call yields as many examples as the quota asks.
 Only distinct questions count toward the quota: duplicates, and draws that happen to be eval
 items, are replaced by further draws (and counted in the ``drawn`` trace event).
+
+A task that computes answers itself (:class:`~teachgraph.tasks.base.ComputesAnswers`: the VQA
+scenes) says what a generator returns and gives the program to start from
+(``generator_guide``); its items become examples through the task, which refuses the ones it
+cannot answer (counted as ``refused`` and replaced by further draws).
 """
 
 from __future__ import annotations
@@ -25,11 +30,12 @@ from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.error_analysis import failure_columns, format_failure
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.nodes.policies import split_budget
-from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw
+from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw, item_hook
 from teachgraph.nodes.program_validation import validate_generator
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorRecord, source_hash
 from teachgraph.state import GeneratorUpdate, TeacherContext, WritingJob
+from teachgraph.tasks.base import ComputesAnswers, teacher_text
 
 NODE = "data_writing"
 MAX_DRAW_ROUNDS = 4
@@ -43,11 +49,12 @@ USER = """Write a Python function generate(rng) that makes practice questions fo
 Rules:
 - generate(rng) receives a random.Random: draw every random choice from rng (rng.randint, rng.choice).
 - Use only the standard library, and import what you use (for example: import math).
-- It returns {{"question": ..., "answer": ...{rationale_field}}}. The question is the text the student
-  sees, in the task's format, without its answer; the answer is the final answer as a string,
-  computed by the code{rationale_text}.
+- It returns {returns}.
 
 {start}"""
+RETURNS = """{{"question": ..., "answer": ...{rationale_field}}}. The question is the text the student
+  sees, in the task's format, without its answer; the answer is the final answer as a string,
+  computed by the code{rationale_text}"""
 SKELETON = """Start from this program, which words the questions like the task does. {replace}, and change
 the questions or the number ranges where the skill needs it:
 ```python
@@ -169,29 +176,39 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
     if job.errors:
         errors = (
             f"\nThe student got these wrong ({failure_columns(job.errors)}):\n"
-            + "\n".join(format_failure(e, f"e{n}") for n, e in enumerate(job.errors, 1))
+            + "\n".join(format_failure(e, f"e{n}", task=ctx.task) for n, e in enumerate(job.errors, 1))
             + "\n"
         )
     style = ""
     if job.style_examples:
         style = "\nQuestions of the task look like this:\n" + "\n".join(
-            f"- Question: {' '.join(i.prompt.split())[:300]}  Answer: {i.answer}" for i in job.style_examples
+            f"- Question: {' '.join(teacher_text(ctx.task, i.prompt).split())[:300]}  Answer: {i.answer}"
+            for i in job.style_examples
         )
     solved = ""
     if retired:
         solved = "\nThe student already solves the questions of an earlier generator; make them harder."
     rationale = ctx.settings.target_style == "rationale"
     rationale_example = ', "rationale": f"{a} = {b} * {a // b} + {a % b}."' if rationale else ""
-    shown = [e.instance.prompt for e in job.errors] + [i.prompt for i in job.style_examples]
-    start = skeleton(shown[0], ', "rationale": ...' if rationale else "", like=shown[1:]) if shown else None
+    returns = RETURNS.format(
+        rationale_field=', "rationale": ...' if rationale else "",
+        rationale_text="; the rationale is one sentence that works it out" if rationale else "",
+    )
+    if isinstance(ctx.task, ComputesAnswers):  # the task's own contract and starting program
+        guide = ctx.task.generator_guide(
+            "/".join(job.skill_path), [e.instance for e in job.errors] + job.style_examples
+        )
+        returns, start = guide.returns, guide.start
+    else:
+        shown = [e.instance.prompt for e in job.errors] + [i.prompt for i in job.style_examples]
+        start = skeleton(shown[0], ', "rationale": ...' if rationale else "", like=shown[1:]) if shown else None
     return USER.format(
         skill=" / ".join(job.skill_path),
         description=f" — {job.description}" if job.description else "",
         errors=errors,
         style=style,
         solved=solved,
-        rationale_field=', "rationale": ...' if rationale else "",
-        rationale_text="; the rationale is one sentence that works it out" if rationale else "",
+        returns=returns,
         start=start or EXAMPLE.format(rationale_example=rationale_example),
     )
 
@@ -268,7 +285,8 @@ def draw_distinct(
     taken: list[Draw] = []
     # seeds: draws used (kept, duplicates and errors up to the last kept one); surplus: drawn in
     # the last batch but not needed. Only the first count toward the generator's draws.
-    counts = {"seeds": 0, "duplicates": 0, "contaminated": 0, "errors": 0, "skewed": 0, "surplus": 0}
+    counts = {"seeds": 0, "duplicates": 0, "contaminated": 0, "errors": 0, "refused": 0, "skewed": 0, "surplus": 0}
+    hook = item_hook(ctx.task, skill)
     index = eval_index(ctx)
     # No answer may fill more than its share of the quota (a two-answer generator may fill half).
     share = max(ctx.settings.programs.max_answer_share, 1 / max(record.stats.distinct_answers, 1))
@@ -293,6 +311,7 @@ def draw_distinct(
             ctx.settings.validation,
             chunk=ctx.settings.programs.draws_per_process,
             sandbox=ctx.sandbox,
+            hook=hook,
         )
         for d in result.draws:
             if len(taken) >= quota:
@@ -300,7 +319,9 @@ def draw_distinct(
                 continue
             counts["seeds"] += 1
             key = question_key(d.question) if d.ok else ""
-            if not d.ok:
+            if d.refused:
+                counts["refused"] += 1  # the task cannot answer it (VQA): draw another
+            elif not d.ok:
                 counts["errors"] += 1
             elif key in seen:
                 counts["duplicates"] += 1

@@ -37,6 +37,8 @@ class GeneratorStats(BaseModel):
         checked: Questions the teacher answered independently with its own solution program.
         agreed: How many of those the generator's answer agreed with.
         flagged: Validation draws that duplicate known data or overlap eval items.
+        refused: Validation draws the task refused (a task that computes answers itself: a VQA
+            question the picture cannot answer, say).
         repaired: Whether the accepted source is the model's repair of a failed first version.
     """
 
@@ -48,6 +50,7 @@ class GeneratorStats(BaseModel):
     checked: Count = 0
     agreed: Count = 0
     flagged: Count = 0
+    refused: Count = 0
     repaired: bool = False
 
 
