@@ -129,7 +129,7 @@ SCENE_QUESTIONS = {
     "query_size": "f\"What size is the {target['color']} {target['shape']}?\"",
     "compare_count": "f\"Are there more {target['shape']}s than {rng.choice(SHAPES)}s?\"",
     "spatial": "f\"Is the {target['color']} {target['shape']} {rng.choice(['above', 'below'])} the {other}?\"",
-    "and_or": "f\"Is there a {target['color']} {target['shape']} or a {rng.choice(COLORS)} {rng.choice(SHAPES)}?\"",
+    "and_or": "f\"Is there a {target['color']} {target['shape']} and a {rng.choice(COLORS)} {rng.choice(SHAPES)}?\"",
 }
 
 

@@ -30,7 +30,7 @@ from pydantic import Field, field_validator
 from teachgraph.config import ValidationSettings
 from teachgraph.nodes.sandbox import ProgramResult, run_programs
 from teachgraph.providers.text_reply import TextReply, code_blocks, json_field
-from teachgraph.sandbox import Sandbox
+from teachgraph.sandbox import OUTPUT_LIMIT, Sandbox
 from teachgraph.tasks.base import ComputesAnswers, MalformedItem, RefusedItem, Task
 
 #: Turns a generator's returned dict into (question, answer); raises MalformedItem or RefusedItem.
@@ -40,6 +40,10 @@ ItemHook = Callable[[Mapping[str, Any]], tuple[str, str]]
 MARKER = "@@teachgraph-draw@@ "
 MAX_QUESTION_CHARS = 4000
 MAX_ANSWER_CHARS = 200
+#: Output a harness process may print. The sandbox's default (10 kB) is for one answer; a harness
+#: prints a JSON line per seed (a VQA scene alone is ~500 bytes), and what a process could not
+#: print before the limit is drawn again in smaller processes (:func:`draw`).
+DRAW_OUTPUT = 256_000
 
 HARNESS = """
 import json as _json, random as _random
@@ -229,7 +233,11 @@ def run_in_sandbox(
 ) -> list[ProgramResult]:
     """The engine's only way into the sandbox: the run's ``sandbox`` (isolated when None)."""
     return run_programs(
-        programs, timeout_s=settings.program_timeout_s, memory_mb=settings.program_memory_mb, sandbox=sandbox
+        programs,
+        timeout_s=settings.program_timeout_s,
+        memory_mb=settings.program_memory_mb,
+        max_output=DRAW_OUTPUT,
+        sandbox=sandbox,
     )
 
 
@@ -301,6 +309,9 @@ def draw(
         results = run_in_sandbox([harness(source, c, repeat) for c in chunks], settings, sandbox)
         for c, result in zip(chunks, results, strict=True):
             got, error = parse_output(result, c, hook)
+            if error.startswith(OUTPUT_LIMIT):  # cut off, not failed: keep what it printed, redraw the rest
+                found.update(got)
+                continue
             if error and not result.ok:
                 return DrawBatch([found[s] for s in seeds if s in found], error=error)
             if error:
