@@ -94,7 +94,9 @@ def real_vs_shuffled(run_dir: str | Path, seed: int = 0) -> dict[str, Any]:
             "seconds": round(time.monotonic() - start, 1),
         }
     results["adapter"] = adapters[-1].name
-    results["real_vs_shuffled"] = compare_paired(results["shuffled"]["outcomes"], results["real"]["outcomes"]).model_dump()
+    results["real_vs_shuffled"] = compare_paired(
+        results["shuffled"]["outcomes"], results["real"]["outcomes"]
+    ).model_dump()
     return results
 
 

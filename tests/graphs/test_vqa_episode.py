@@ -33,11 +33,18 @@ def test_the_full_config_is_the_real_teacher_and_student() -> None:
     assert config.task.name == "shape_scenes" and config.student.kind == "vision"
     assert config.teacher.engine == "programs" and config.teacher.environment == "skill_tree"
     assert config.teacher.models["default"]["spec"] == "local:qwen2.5-coder-1.5b-instruct"
-    assert load_config(CONFIG, preset="small").task.params["families"] == ["exist", "count", "query_color", "query_shape"]
+    assert load_config(CONFIG, preset="small").task.params["families"] == [
+        "exist",
+        "count",
+        "query_color",
+        "query_shape",
+    ]
 
 
 def test_scene_data_is_answered_from_its_scene_with_provenance(vqa_run: Path) -> None:
-    examples = [json.loads(line) for f in sorted((vqa_run / "data").glob("iter-*.jsonl")) for line in f.read_text().splitlines()]
+    examples = [
+        json.loads(line) for f in sorted((vqa_run / "data").glob("iter-*.jsonl")) for line in f.read_text().splitlines()
+    ]
     accepted = [e for e in examples if e["verdict"]["accepted"]]
     assert len(accepted) >= 12
     for e in accepted:

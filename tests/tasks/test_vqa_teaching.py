@@ -17,8 +17,9 @@ from teachgraph.tasks.vqa.pixels import scene_mismatch
 from teachgraph.tasks.vqa.programs import SceneQuestion, answer, question_text
 from teachgraph.tasks.vqa.render import render_scene
 from teachgraph.tasks.vqa.scene import Scene
+from teachgraph.tasks.vqa.shape_scenes import SCENE_FAMILIES
 from teachgraph.tasks.vqa.teaching import NEAR_COPY_PX, SceneIndex
-from teachgraph.testing import SCENE_QUESTIONS, scene_generator_source
+from teachgraph.testing import scene_generator_source
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,10 @@ def test_a_drawn_item_is_answered_from_the_scene_not_the_model(task: ShapeScenes
     program = parse_question(text)
     assert reply == answer(ref.scene, program)
     # Subskills of a family root keep to the family.
-    assert task.item_from_draw({"objects": objects, "question": "Is there a blue triangle?"}, "exist/blue things")[1] == "yes"
+    assert (
+        task.item_from_draw({"objects": objects, "question": "Is there a blue triangle?"}, "exist/blue things")[1]
+        == "yes"
+    )
 
 
 @pytest.mark.parametrize(
@@ -134,7 +138,9 @@ def test_copies_of_eval_scenes_are_found(task: ShapeScenesTask) -> None:
 
     def moved(dx: int, objects: Any = None) -> str:
         shifted = [o.model_copy(update={"x": o.x + dx}) for o in (objects or scene.objects)]
-        return task.item_from_draw({"objects": [o.model_dump() for o in shifted], "question": "Is there a shape?"}, "")[0]
+        return task.item_from_draw({"objects": [o.model_dump() for o in shifted], "question": "Is there a shape?"}, "")[
+            0
+        ]
 
     def safe(dx: int) -> bool:  # the shifted scene still fits the canvas
         return all(o.radius <= o.x + dx < 128 - o.radius for o in scene.objects)
@@ -150,8 +156,12 @@ def test_copies_of_eval_scenes_are_found(task: ShapeScenesTask) -> None:
 
 
 def test_near_copy_pairs_alike_objects_in_any_order() -> None:
-    a = Scene.model_validate({"objects": _objects(("circle", "red", "small", 20, 20), ("circle", "red", "small", 60, 60))})
-    b = Scene.model_validate({"objects": _objects(("circle", "red", "small", 58, 63), ("circle", "red", "small", 23, 17))})
+    a = Scene.model_validate(
+        {"objects": _objects(("circle", "red", "small", 20, 20), ("circle", "red", "small", 60, 60))}
+    )
+    b = Scene.model_validate(
+        {"objects": _objects(("circle", "red", "small", 58, 63), ("circle", "red", "small", 23, 17))}
+    )
     index = SceneIndex([])
     index._by_kinds = {(("circle", "red", "small"),) * 2: [("eval-1", a)]}
     prompt = f"<image>{SceneImage(scene=b).model_dump_json()}</image>\nIs there a circle?"
@@ -168,23 +178,43 @@ def test_teacher_text_describes_the_scene(task: ShapeScenesTask) -> None:
     assert teacher_text(task, "no image here") == "no image here"
 
 
-@pytest.mark.parametrize("family", list(SCENE_QUESTIONS))
-def test_the_starting_program_completed_for_each_family_gives_usable_items(task: ShapeScenesTask, family: str) -> None:
+@pytest.mark.parametrize("family", list(SCENE_FAMILIES))
+def test_the_starting_program_asks_the_shown_forms_and_gives_usable_items(task: ShapeScenesTask, family: str) -> None:
     shown = [i for i in task.instances("validation") if i.metadata["family"] == family][:3]
     guide = task.generator_guide(family, shown)
     counts = [len(image_of(i.prompt).scene.objects) for i in shown]  # type: ignore[union-attr]
     assert f"rng.randint({min(counts)}, {max(counts)})" in guide.start and '"objects"' in guide.returns
-    prompt = f"Write a Python function generate(rng) that makes practice questions for the skill: {family}\n{guide.start}"
     namespace: dict[str, Any] = {}
-    exec(scene_generator_source(prompt), namespace)
-    answers, refused = set(), 0
+    exec(scene_generator_source(guide.start), namespace)  # the program as given: complete
+    items, refused = [], 0
     for seed in range(60):
         try:
-            _, reply = task.item_from_draw(namespace["generate"](random.Random(seed)), family)
-            answers.add(reply)
+            items.append(task.item_from_draw(namespace["generate"](random.Random(seed)), family))
         except RefusedItem:
             refused += 1
-    assert refused <= 30 and len(answers) >= 2, (family, refused, answers)
+    forms = {_form(parse_question(split_image(prompt)[1])) for prompt, _ in items}
+    shown_forms = {_form(parse_question(split_image(i.prompt)[1])) for i in shown}
+    assert refused <= 30 and len({reply for _, reply in items}) >= 2, (family, refused)
+    assert forms <= shown_forms and len(forms) == len(shown_forms), (forms, shown_forms)  # every shown form, no other
+
+
+def _form(question: SceneQuestion) -> str:
+    """A question's form: its program with attribute values (not which attributes) and relations blanked."""
+
+    def blank(ref: Any) -> Any:
+        if ref is None:
+            return None
+        return {
+            "attrs": [a for a in ("color", "shape", "size") if getattr(ref, a) is not None],
+            "anchor": blank(ref.anchor),
+        }
+
+    return repr((question.family, blank(question.subject), blank(question.other), question.connective))
+
+
+def test_without_shown_questions_the_family_example_is_the_form(task: ShapeScenesTask) -> None:
+    guide = task.generator_guide("query_size/odd sizes", [])
+    assert "What size is the" in guide.start and "rng.randint(3, 6)" in guide.start
 
 
 def test_question_text_and_parse_agree_on_every_family(task: ShapeScenesTask) -> None:

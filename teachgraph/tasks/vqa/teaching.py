@@ -2,7 +2,8 @@
 items become examples, what counts as a copy of an eval scene, and how prompts look to the teacher.
 
 A generator for ``shape_scenes`` returns ``{"objects": [...], "question": "..."}``: a scene graph
-and a question in the family's words. :func:`item_from_draw` validates the scene (objects inside
+and a question in the family's words; the writer starts from a complete one that asks the shown
+questions' forms (:mod:`.skeleton`). :func:`item_from_draw` validates the scene (objects inside
 the 128 px canvas, never overlapping), renders it and reads the objects back off the pixels
 (:mod:`.pixels`: the picture must show exactly the objects the graph claims), parses the question
 into its program (:mod:`.parsing`), checks it belongs to the skill's family and computes the
@@ -25,9 +26,10 @@ from teachgraph.tasks.base import GeneratorGuide, MalformedItem, RefusedItem
 from teachgraph.tasks.vqa.images import EasyVQAImage, FileImage, SceneImage, attach_image, split_image
 from teachgraph.tasks.vqa.parsing import FORMS, QuestionNotUnderstood, parse_question
 from teachgraph.tasks.vqa.pixels import scene_mismatch
-from teachgraph.tasks.vqa.programs import FAMILIES, Unanswerable, answer, question_text
+from teachgraph.tasks.vqa.programs import FAMILIES, SceneQuestion, Unanswerable, answer, question_text
 from teachgraph.tasks.vqa.render import render_scene
-from teachgraph.tasks.vqa.scene import CANVAS, COLORS, OBJECT_GAP, RADIUS, SHAPES, SIZES, Scene
+from teachgraph.tasks.vqa.scene import CANVAS, COLORS, SHAPES, SIZES, Scene
+from teachgraph.tasks.vqa.skeleton import starting_program
 
 __all__ = ["NEAR_COPY_PX", "SceneIndex", "describe_image", "generator_guide", "item_from_draw", "teacher_text"]
 
@@ -55,36 +57,11 @@ RETURNS = (
     "the objects, so return no answer; a question the picture cannot answer (two objects fit "
     '"the red circle") is dropped'
 )
-START = """Start from this program, which draws scenes like the task's. Replace `question = ...` with code
-that asks the skill's question about the scene, and change the scene (how many objects, which
-shapes, colours and sizes, where) where the skill needs it:
+START = """Start from this program, which draws scenes and asks questions like the task's. Change the
+scene (how many objects, which shapes, colours and sizes, where) or the questions where the skill
+needs it:
 ```python
-SHAPES = {shapes}
-COLORS = {colors}
-SIZES = {sizes}
-RADIUS = {radius}
-
-
-def place(rng, objects, shape, color, size):
-    \"\"\"Add an object where it overlaps no other and stays inside the image; None if none fits.\"\"\"
-    r = RADIUS[size]
-    for _ in range(200):
-        x, y = rng.randint(r, {last} - r), rng.randint(r, {last} - r)
-        if all((x - o["x"]) ** 2 + (y - o["y"]) ** 2 >= (r + RADIUS[o["size"]] + {gap}) ** 2 for o in objects):
-            objects.append({{"shape": shape, "color": color, "size": size, "x": x, "y": y}})
-            return objects[-1]
-    return None
-
-
-def generate(rng):
-    objects = []
-    for _ in range(rng.randint({fewest}, {most})):
-        place(rng, objects, rng.choice(SHAPES), rng.choice(COLORS), rng.choice(SIZES))
-    target = rng.choice(objects)
-    # The skill's questions look like:
-{like}
-    question = ...
-    return {{"objects": objects, "question": question}}
+{program}
 ```"""
 
 
@@ -95,30 +72,23 @@ def _family(skill: str) -> str | None:
 
 
 def generator_guide(skill: str, shown: Sequence[TaskInstance]) -> GeneratorGuide:
-    """What a scene generator returns, and a program to start from whose scenes have as many
-    objects as the shown ones and whose question follows the shown questions' forms."""
-    questions: list[str] = []
+    """What a scene generator returns, and a program to start from (:mod:`.skeleton`) whose scenes
+    have as many objects as the shown ones and whose questions take the shown questions' forms
+    (the family's example question when none is shown)."""
+    programs: list[SceneQuestion] = []
     counts: list[int] = []
     for inst in shown:
         ref, text = split_image(inst.prompt)
         if isinstance(ref, SceneImage):
             counts.append(len(ref.scene.objects))
-            questions.append(" ".join(text.split()))
+            try:
+                programs.append(parse_question(text))
+            except QuestionNotUnderstood:
+                continue  # not one of the forms: nothing to follow
     family = _family(skill)
-    if not questions:
-        questions = [_EXAMPLES[family or "count"]]
+    if not programs:
+        programs = [parse_question(_EXAMPLES[family or "count"])]
     fewest, most = (min(counts), max(counts)) if counts else (3, 6)
-    like = "\n".join(f"    #   {q}" for q in list(dict.fromkeys(questions))[:3])
-    vocabulary = {"shapes": list(SHAPES), "colors": list(COLORS), "sizes": list(SIZES)}
-    start = START.format(
-        **vocabulary,
-        radius=dict(RADIUS),
-        last=CANVAS - 1,
-        gap=OBJECT_GAP,
-        fewest=fewest,
-        most=most,
-        like=like,
-    )
     returns = RETURNS.format(
         most=MAX_OBJECTS,
         shapes="|".join(SHAPES),
@@ -127,7 +97,7 @@ def generator_guide(skill: str, shown: Sequence[TaskInstance]) -> GeneratorGuide
         canvas=CANVAS,
         forms=FORMS,
     )
-    return GeneratorGuide(returns=returns, start=start)
+    return GeneratorGuide(returns=returns, start=START.format(program=starting_program(programs, fewest, most)))
 
 
 def _background(objects: list[Any]) -> tuple[int, int, int]:
