@@ -213,6 +213,13 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
     )
 
 
+def _prelude(job: WritingJob, ctx: TeacherContext) -> str:
+    """Definitions the task puts before its generators' code (``GeneratorGuide.prelude``), if any."""
+    if not isinstance(ctx.task, ComputesAnswers):
+        return ""
+    return ctx.task.generator_guide("/".join(job.skill_path), [e.instance for e in job.errors] + job.style_examples).prelude
+
+
 def _trace_verdict(
     runtime: Runtime[TeacherContext], job: WritingJob, record: GeneratorRecord, attempt: int, sample: str
 ) -> None:
@@ -248,12 +255,14 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
         base += f"\nThis is generator {index + 1} for this skill: ask a different kind of question than the others."
     records: list[GeneratorRecord] = []
     user = base
+    prelude = _prelude(job, ctx)
     for attempt in range(ctx.settings.programs.repair_attempts + 1):
         purpose = "write generator" if attempt == 0 else "repair generator"
         answer = calls.ask(GeneratorReply, messages(SYSTEM, user), skill=skill, purpose=purpose)
         if answer.value is None:
             return records  # the model could not answer: a repair would not help
-        source = answer.value.source.strip()
+        written = answer.value.source.strip()
+        source = f"{prelude.rstrip()}\n\n\n{written}" if prelude else written  # what runs, and is stored
         digest = source_hash(source)
         verdict = validate_generator(calls, source, skill=skill, known=known, tag=digest)
         record = GeneratorRecord(
@@ -271,7 +280,7 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
         if verdict.accepted:
             break
         user = base + REPAIR.format(
-            source=source[:2000], reason=verdict.reason.value, detail=verdict.detail, sample=verdict.sample
+            source=written[:2000], reason=verdict.reason.value, detail=verdict.detail, sample=verdict.sample
         )
     return records
 

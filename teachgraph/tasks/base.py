@@ -101,10 +101,13 @@ class GeneratorGuide(BaseModel):
     Attributes:
         returns: What ``generate(rng)`` returns, for the prompt's rules (after "It returns").
         start: The program to start from, with what to change (Markdown with a fenced block).
+        prelude: Code the engine puts before the model's program when it runs it (definitions
+            the program may use; shown in ``start``, so the model need not write them).
     """
 
     returns: str
     start: str
+    prelude: str = ""
 
 
 @runtime_checkable

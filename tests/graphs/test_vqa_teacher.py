@@ -103,6 +103,9 @@ def test_scene_generator_fills_the_quota_with_answers_from_the_scene(scenes, fai
     forest = SkillForest.from_data(out["forest"])
     [record] = forest.node("count").generators
     assert record.status == "active" and record.accepted == 20
+    assert (
+        record.source.startswith("SHAPES = ") and record.source.count("def place(") == 1
+    )  # helpers + the model's code
     verdict_events = [e["data"] for e in events if e["kind"] == "verdict"]
     assert verdict_events and all("<image>" not in v["question"] for v in verdict_events)
 

@@ -185,7 +185,7 @@ def test_the_starting_program_asks_the_shown_forms_and_gives_usable_items(task: 
     counts = [len(image_of(i.prompt).scene.objects) for i in shown]  # type: ignore[union-attr]
     assert f"rng.randint({min(counts)}, {max(counts)})" in guide.start and '"objects"' in guide.returns
     namespace: dict[str, Any] = {}
-    exec(scene_generator_source(guide.start), namespace)  # the program as given: complete
+    exec(guide.prelude + scene_generator_source(guide.start), namespace)  # as given: complete, with its helpers
     items, refused = [], 0
     for seed in range(60):
         try:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from teachgraph.tasks.vqa.programs import RELATION_MARGIN, ObjectSet, Relation, SceneQuestion
 from teachgraph.tasks.vqa.scene import CANVAS, COLORS, OBJECT_GAP, RADIUS, SHAPES, SIZES
 
-__all__ = ["MAX_FORMS", "starting_program"]
+__all__ = ["MAX_FORMS", "helpers", "starting_program"]
 
 #: Most question forms one starting program asks (each a branch).
 MAX_FORMS = 3
@@ -36,7 +36,7 @@ _HOLDS: dict[Relation, str] = {
     "above": "{a}['y'] - {s}['y'] >= " + str(RELATION_MARGIN),
     "below": "{s}['y'] - {a}['y'] >= " + str(RELATION_MARGIN),
 }
-PROGRAM = """SHAPES = {shapes}
+HELPERS = """SHAPES = {shapes}
 COLORS = {colors}
 SIZES = {sizes}
 RADIUS = {radius}
@@ -77,9 +77,8 @@ def pick(rng, objects):
     if rng.random() < 0.5:
         return rng.choice(objects)
     return {{"shape": rng.choice(SHAPES), "color": rng.choice(COLORS), "size": rng.choice(SIZES)}}
-
-
-def generate(rng):
+"""
+GENERATE = """def generate(rng):
     objects = []
     for _ in range(rng.randint({fewest}, {most})):
         place(rng, objects, rng.choice(SHAPES), rng.choice(COLORS), rng.choice(SIZES))
@@ -160,9 +159,24 @@ def _form(question: SceneQuestion) -> list[str]:
     return [*lines, f'question = f"{text}"']
 
 
+def helpers() -> str:
+    """The vocabulary and helper functions every scene generator runs with (the engine prepends
+    them to the model's program: a 1.5B model rewriting them spent its 700 output tokens before
+    reaching ``generate``)."""
+    return HELPERS.format(
+        shapes=list(SHAPES),
+        colors=list(COLORS),
+        sizes=list(SIZES),
+        radius=dict(RADIUS),
+        last=CANVAS - 1,
+        gap=OBJECT_GAP,
+        margin=RELATION_MARGIN,
+    )
+
+
 def starting_program(shown: Sequence[SceneQuestion], fewest: int, most: int) -> str:
-    """A complete scene generator asking the forms of ``shown`` (first ones first, up to
-    :data:`MAX_FORMS`) about scenes of ``fewest``..``most`` objects."""
+    """A complete ``generate(rng)`` (using :func:`helpers`) asking the forms of ``shown`` (first
+    ones first, up to :data:`MAX_FORMS`) about scenes of ``fewest``..``most`` objects."""
     forms: list[list[str]] = []
     for question in shown:
         lines = _form(question)
@@ -176,15 +190,4 @@ def starting_program(shown: Sequence[SceneQuestion], fewest: int, most: int) -> 
         for n, lines in enumerate(forms):
             test = "else:" if n == len(forms) - 1 else f"{'if' if n == 0 else 'elif'} form == {n}:"
             body += [f"    {test}", *(f"        {line}" for line in lines)]
-    return PROGRAM.format(
-        shapes=list(SHAPES),
-        colors=list(COLORS),
-        sizes=list(SIZES),
-        radius=dict(RADIUS),
-        last=CANVAS - 1,
-        gap=OBJECT_GAP,
-        fewest=fewest,
-        most=most,
-        body="\n".join(body),
-        margin=RELATION_MARGIN,
-    )
+    return GENERATE.format(fewest=fewest, most=most, body="\n".join(body))

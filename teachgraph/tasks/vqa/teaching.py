@@ -29,7 +29,7 @@ from teachgraph.tasks.vqa.pixels import scene_mismatch
 from teachgraph.tasks.vqa.programs import FAMILIES, SceneQuestion, Unanswerable, answer, question_text
 from teachgraph.tasks.vqa.render import render_scene
 from teachgraph.tasks.vqa.scene import CANVAS, COLORS, SHAPES, SIZES, Scene
-from teachgraph.tasks.vqa.skeleton import starting_program
+from teachgraph.tasks.vqa.skeleton import helpers, starting_program
 
 __all__ = ["NEAR_COPY_PX", "SceneIndex", "describe_image", "generator_guide", "item_from_draw", "teacher_text"]
 
@@ -57,7 +57,11 @@ RETURNS = (
     "the objects, so return no answer; a question the picture cannot answer (two objects fit "
     '"the red circle") is dropped'
 )
-START = """Start from this program, which draws scenes and asks questions like the task's. Change the
+START = """These definitions come with your program (do not repeat them; use them):
+```python
+{helpers}
+```
+Start from this program, which draws scenes and asks questions like the task's. Change the
 scene (how many objects, which shapes, colours and sizes, where) or the questions where the skill
 needs it:
 ```python
@@ -97,7 +101,9 @@ def generator_guide(skill: str, shown: Sequence[TaskInstance]) -> GeneratorGuide
         canvas=CANVAS,
         forms=FORMS,
     )
-    return GeneratorGuide(returns=returns, start=START.format(program=starting_program(programs, fewest, most)))
+    prelude = helpers()
+    start = START.format(helpers=prelude.strip(), program=starting_program(programs, fewest, most))
+    return GeneratorGuide(returns=returns, start=start, prelude=prelude)
 
 
 def _background(objects: list[Any]) -> tuple[int, int, int]:
