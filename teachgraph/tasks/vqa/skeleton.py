@@ -161,8 +161,8 @@ def _form(question: SceneQuestion) -> list[str]:
 
 def helpers() -> str:
     """The vocabulary and helper functions every scene generator runs with (the engine prepends
-    them to the model's program: a 1.5B model rewriting them spent its 700 output tokens before
-    reaching ``generate``)."""
+    them to the model's program: a 1.5B model that was shown them wrote them all back, spending
+    its 700 output tokens before ``generate`` was done)."""
     return HELPERS.format(
         shapes=list(SHAPES),
         colors=list(COLORS),

@@ -57,13 +57,16 @@ RETURNS = (
     "the objects, so return no answer; a question the picture cannot answer (two objects fit "
     '"the red circle") is dropped'
 )
-START = """These definitions come with your program (do not repeat them; use them):
-```python
-{helpers}
-```
+START = """Your program runs after these definitions, which you can use (do not write them yourself):
+- SHAPES, COLORS, SIZES: the lists of shapes, colours and sizes; RADIUS: the size of each size
+- place(rng, objects, shape, color, size): adds one object to objects where it overlaps no other
+- pick(rng, objects): an object of the scene, or half the time any shape, colour and size
+- unique(objects, keys, other=None): the objects no other object matches on keys (["color"], ...)
+- refers(objects, target, keys, relation, anchor): whether "the <target> <relation> the <anchor>" is target alone
+
 Start from this program, which draws scenes and asks questions like the task's. Change the
 scene (how many objects, which shapes, colours and sizes, where) or the questions where the skill
-needs it:
+needs it, and write only generate(rng):
 ```python
 {program}
 ```"""
@@ -101,9 +104,10 @@ def generator_guide(skill: str, shown: Sequence[TaskInstance]) -> GeneratorGuide
         canvas=CANVAS,
         forms=FORMS,
     )
-    prelude = helpers()
-    start = START.format(helpers=prelude.strip(), program=starting_program(programs, fewest, most))
-    return GeneratorGuide(returns=returns, start=start, prelude=prelude)
+    # The helpers are described, not shown: shown their code, the 1.5B teacher wrote it all back
+    # (700 output tokens, cut off before generate was done).
+    start = START.format(program=starting_program(programs, fewest, most))
+    return GeneratorGuide(returns=returns, start=start, prelude=helpers())
 
 
 def _background(objects: list[Any]) -> tuple[int, int, int]:
