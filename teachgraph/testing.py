@@ -122,7 +122,7 @@ def generator_source(text: str, *, offset: int = 0) -> str:
 
 def scene_generator_source(text: str) -> str:
     """A shape-scene generator: the prompt's starting ``generate(rng)`` as it is (what the local
-    1.5B teacher mostly writes back; the engine prepends the helpers it uses)."""
+    1.5B teacher mostly writes back; the engine appends the helpers it uses)."""
     return text.split("Start from this program", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
 
 

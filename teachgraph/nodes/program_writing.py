@@ -262,7 +262,9 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
         if answer.value is None:
             return records  # the model could not answer: a repair would not help
         written = answer.value.source.strip()
-        source = f"{prelude.rstrip()}\n\n\n{written}" if prelude else written  # what runs, and is stored
+        # The task's definitions come last, so they win over any the model wrote of the same name
+        # (the local teacher redefines described helpers, wrongly: a place() that never returned).
+        source = f"{written}\n\n\n{prelude.strip()}\n" if prelude else written  # what runs, and is stored
         digest = source_hash(source)
         verdict = validate_generator(calls, source, skill=skill, known=known, tag=digest)
         record = GeneratorRecord(

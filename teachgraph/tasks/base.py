@@ -101,8 +101,8 @@ class GeneratorGuide(BaseModel):
     Attributes:
         returns: What ``generate(rng)`` returns, for the prompt's rules (after "It returns").
         start: The program to start from, with what to change (Markdown with a fenced block).
-        prelude: Code the engine puts before the model's program when it runs it (definitions
-            the program may use; shown in ``start``, so the model need not write them).
+        prelude: Definitions the program may use, which the engine appends to the model's
+            program (after it, so that they win over any of the same name the model wrote).
     """
 
     returns: str

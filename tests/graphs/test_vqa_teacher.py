@@ -104,8 +104,8 @@ def test_scene_generator_fills_the_quota_with_answers_from_the_scene(scenes, fai
     [record] = forest.node("count").generators
     assert record.status == "active" and record.accepted == 20
     assert (
-        record.source.startswith("SHAPES = ") and record.source.count("def place(") == 1
-    )  # helpers + the model's code
+        record.source.startswith("def generate(rng):") and record.source.count("def place(") == 1
+    )  # the model's code, then the task's helpers
     verdict_events = [e["data"] for e in events if e["kind"] == "verdict"]
     assert verdict_events and all("<image>" not in v["question"] for v in verdict_events)
 
@@ -139,8 +139,10 @@ def copying(scenes: ShapeScenesTask) -> str:
         f"SCENES = {objects!r}\n"
         "def generate(rng):\n"
         "    objects = rng.choice(SCENES)\n"
-        "    color, shape = rng.choice(['red', 'blue', 'green', 'gray']), rng.choice(['circle', 'triangle', 'shape'])\n"
-        "    return {'objects': objects, 'question': f'How many {color} {shape}s are there?'}\n"
+        "    size = rng.choice(['', 'small ', 'large '])\n"
+        "    color = rng.choice(['', '', 'red ', 'blue ', 'green ', 'gray ', 'black '])\n"
+        "    noun = rng.choice(['shape', 'shape', 'circle', 'triangle', 'rectangle'])\n"
+        "    return {'objects': objects, 'question': f'How many {size}{color}{noun}s are there?'}\n"
     )
 
 

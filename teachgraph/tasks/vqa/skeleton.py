@@ -160,9 +160,10 @@ def _form(question: SceneQuestion) -> list[str]:
 
 
 def helpers() -> str:
-    """The vocabulary and helper functions every scene generator runs with (the engine prepends
-    them to the model's program: a 1.5B model that was shown them wrote them all back, spending
-    its 700 output tokens before ``generate`` was done)."""
+    """The vocabulary and helper functions every scene generator runs with. The engine appends
+    them to the model's program, so they win over the model's own: shown them, the 1.5B teacher
+    wrote them all back (700 output tokens, cut off inside ``generate``); told of them, it wrote
+    its own, wrongly (a ``place`` that never returned)."""
     return HELPERS.format(
         shapes=list(SHAPES),
         colors=list(COLORS),

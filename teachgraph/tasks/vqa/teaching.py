@@ -57,7 +57,7 @@ RETURNS = (
     "the objects, so return no answer; a question the picture cannot answer (two objects fit "
     '"the red circle") is dropped'
 )
-START = """Your program runs after these definitions, which you can use (do not write them yourself):
+START = """These are defined for your program; use them and do not define them yourself:
 - SHAPES, COLORS, SIZES: the lists of shapes, colours and sizes; RADIUS: the size of each size
 - place(rng, objects, shape, color, size): adds one object to objects where it overlaps no other
 - pick(rng, objects): an object of the scene, or half the time any shape, colour and size
