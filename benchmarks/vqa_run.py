@@ -64,7 +64,24 @@ def before_after(run_dir: str | Path) -> dict[str, Any]:
         rows = [k for k, inst in enumerate(instances) if inst.gold_skill == skill]
         out["per_skill"][skill] = _summary("".join(first[k] for k in rows), "".join(last[k] for k in rows))
     out["accuracy_per_evaluation"] = [t["accuracy"] for t in tests]
+    out["run"] = run_summary(run, metrics)
     return out
+
+
+def run_summary(run: Path, metrics: dict[str, Any]) -> dict[str, Any]:
+    """What the run cost: wall time (first to last trace event), data, teacher calls and tokens."""
+    stamps = [json.loads(line)["ts"] for line in (run / "trace.jsonl").read_text().splitlines() if line.strip()]
+    rounds = metrics.get("rounds", [])
+    cost = metrics.get("cost", {})
+    return {
+        "wall_s": round(max(stamps) - min(stamps)) if stamps else None,
+        "written": sum(r.get("written", 0) for r in rounds),
+        "accepted": sum(r.get("accepted", 0) for r in rounds),
+        "teacher_calls": cost.get("calls"),
+        "teacher_tokens_in": cost.get("input_tokens"),
+        "teacher_tokens_out": cost.get("output_tokens"),
+        "calls_by_node": {k: v.get("calls") for k, v in cost.get("by_node", {}).items()},
+    }
 
 
 def real_vs_shuffled(run_dir: str | Path, seed: int = 0) -> dict[str, Any]:
