@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-objects", type=int, default=3, help="shape_scenes difficulty")
     parser.add_argument("--max-objects", type=int, default=6, help="shape_scenes difficulty")
     parser.add_argument("--max-relation-depth", type=int, default=1, help="shape_scenes difficulty (0: no spatial)")
+    parser.add_argument("--families", nargs="+", help="shape_scenes question families (default: all that fit)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=3e-4, help="LoRA peak learning rate")
@@ -136,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             "min_objects": args.min_objects,
             "max_objects": args.max_objects,
             "max_relation_depth": args.max_relation_depth,
-            **({} if args.max_relation_depth else {"families": [f for f in SCENE_FAMILIES if f != "spatial"]}),
+            "families": args.families
+            or [f for f in SCENE_FAMILIES if f != "spatial" or (args.max_relation_depth and args.max_objects > 1)],
         }
     )
     easy = EasyVQATask(

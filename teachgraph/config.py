@@ -23,7 +23,7 @@ from teachgraph.providers.faults import RetrySettings
 from teachgraph.sandbox import SandboxMode
 from teachgraph.student.config import KNOWN_MODELS, StudentConfig
 from teachgraph.tasks.base import TaskConfig
-from teachgraph.tasks.registry import family_executes_code
+from teachgraph.tasks.registry import family_engine_problem, family_executes_code, family_has_images
 
 Environment = Literal["open_ended", "skill_list", "skill_tree"]
 PolicyName = Literal["llm", "alternating", "random", "bandit"]
@@ -100,6 +100,14 @@ class ProgramEngineSettings(Strict):
         description="Retire a generator (its draws rejected as too easy) when the student's probe accuracy reaches this.",
     )
     draws_per_process: int = Field(default=40, ge=1, description="Seeds drawn per sandbox process.")
+    max_refused_share: float = Field(
+        default=0.5,
+        ge=0,
+        lt=1,
+        description="Tasks that compute answers themselves (VQA scenes): most of the K validation draws the task "
+        "may refuse (an unanswerable question, a scene that does not show its objects) before the generator is "
+        "rejected; refused draws are dropped and replaced when drawing.",
+    )
     max_answer_share: float = Field(
         default=1 / 3,
         gt=0,
@@ -225,6 +233,14 @@ class RunConfig(Strict):
             raise ValueError(
                 f"teacher.engine: programs does not fit the code task {self.task.name!r} (its generators draw "
                 "question/answer pairs, code examples need a solution and unit tests); use engine: examples"
+            )
+        problem = family_engine_problem(self.task.name, self.teacher.engine)
+        if problem:
+            raise ValueError(problem)
+        if family_has_images(self.task.name) and self.student.kind != "vision":
+            raise ValueError(
+                f"the task {self.task.name!r} asks about images: use student.kind: vision (a {self.student.kind} "
+                "student would read only the image reference's JSON)"
             )
         return self
 

@@ -41,6 +41,7 @@ from teachgraph.skills import SkillForest
 from teachgraph.skills.structure import group_frames, question_frame
 from teachgraph.state import ErrorAnalysis, TeacherContext, WritingJob
 from teachgraph.tasks import load_task
+from teachgraph.tasks.base import ComputesAnswers
 
 # Token pieces of BPE vocabularies of recent models (Qwen2.5, Llama 3, GPT-4o): every digit is
 # its own token, a common word with its leading space is one, punctuation clusters are short.
@@ -150,7 +151,7 @@ def _step(calls: _Calls, config: RunConfig, ctx: TeacherContext, step: int, fore
     roots = forest.roots()
     if with_state:
         shown = failures[: s.failures_shown]
-        user = analysis_node.analysis_prompt(shown, s.max_skills)
+        user = analysis_node.analysis_prompt(shown, s.max_skills, ctx.task)
         groups = [
             {
                 "name": name,
@@ -317,8 +318,8 @@ def generate(rng):
 def _program_calls(
     calls: _Calls, config: RunConfig, ctx: TeacherContext, job: WritingJob, forest: SkillForest, val: list
 ) -> None:
-    """The program engine: a (sub)skill's first quota costs a generator and its independent check;
-    later quotas re-draw from the stored generator at no call."""
+    """The program engine: a (sub)skill's first quota costs a generator and its independent check
+    (none where the task computes the answers); later quotas re-draw from the stored generator at no call."""
     written: set[str] = forest.graph.graph.setdefault("dry_run_generators", set())
     path = "/".join(job.skill_path)
     if path in written:
@@ -334,6 +335,8 @@ def _program_calls(
         if start is not None and start.answers_only:
             reply = "```python\n" + "answer = str(a - b * c)\n" * start.placeholders + "```"
         calls.add("data_writing", GeneratorReply, program_writing.SYSTEM, user, reply)
+        if isinstance(ctx.task, ComputesAnswers):
+            continue  # the task computes the answers (VQA scenes): no independent check call
         questions = "\n".join(
             f"{n}. {' '.join(i.prompt.split())[:400]}" for n, i in enumerate(val[: s.check_sample], 1)
         )

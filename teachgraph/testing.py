@@ -136,6 +136,12 @@ def completed_skeleton(text: str) -> str | None:
     return "\n".join(lines) + "\n"
 
 
+def scene_generator_source(text: str) -> str:
+    """A shape-scene generator: the prompt's starting ``generate(rng)`` as it is (what the local
+    1.5B teacher mostly writes back; the engine appends the helpers it uses)."""
+    return text.split("Start from this program", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+
+
 def check_responder(messages: list[BaseMessage]) -> str:
     """The independent check: for each numbered question, a program adding its first two numbers."""
     programs = []
@@ -151,6 +157,8 @@ def data_writing_responder(messages: list[BaseMessage]) -> str:
     Direct engine: the number of examples asked for, additions with correct answers and programs.
     """
     text = _text(messages)
+    if "Write a Python function generate(rng)" in text and "which draws scenes" in text:
+        return f"```python\n{scene_generator_source(text)}```"
     if "Write a Python function generate(rng)" in text:
         asked = text.split(chr(10) * 2 + "Your previous generator:")[0]
         return f"```python\n{completed_skeleton(asked) or generator_source(asked)}```"

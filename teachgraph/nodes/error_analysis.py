@@ -11,6 +11,7 @@ from pydantic import Field, create_model
 from teachgraph.domain import EvaluatedInstance
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.state import ErrorAnalysis, ErrorGroup, TeacherContext, TeacherState
+from teachgraph.tasks.base import Task, teacher_text
 
 NODE = "error_analysis"
 
@@ -63,13 +64,18 @@ def analysis_schema(shown: int, max_groups: int) -> type[ErrorAnalysis]:
     )
 
 
-def format_failure(e: EvaluatedInstance, alias: str | None = None, width: int = 300) -> str:
+def format_failure(
+    e: EvaluatedInstance, alias: str | None = None, width: int = 300, *, task: Task | None = None
+) -> str:
     """One compact line per failure, as shown to the teacher (``alias`` replaces a long id).
 
     Where the reference answer is a program (a code task), the last column is what the scorer
     saw instead (which test failed and how): the reference program would not fit on a line.
+    With ``task``, the question is the task's view of it for the teacher (a VQA image as a short
+    scene description, not its JSON reference).
     """
-    question = " ".join(e.instance.prompt.split())[:width]
+    prompt = e.instance.prompt if task is None else teacher_text(task, e.instance.prompt)
+    question = " ".join(prompt.split())[:width]
     student = " ".join((e.extracted_answer or e.prediction or "(no answer)").split())[:80]
     reference = e.instance.answer
     if "\n" in reference:
@@ -84,11 +90,11 @@ def failure_columns(failures: list[EvaluatedInstance]) -> str:
     return "[id] question | student's answer | correct answer"
 
 
-def analysis_prompt(shown: list[EvaluatedInstance], max_groups: int) -> str:
+def analysis_prompt(shown: list[EvaluatedInstance], max_groups: int, task: Task | None = None) -> str:
     """The user prompt that shows ``shown`` (as ``q1``, ``q2``, ...) and asks for groups."""
     # Short aliases instead of long instance ids: fewer tokens to read and write.
     return USER.format(
-        failures="\n".join(format_failure(e, f"q{n}") for n, e in enumerate(shown, 1)),
+        failures="\n".join(format_failure(e, f"q{n}", task=task) for n, e in enumerate(shown, 1)),
         columns=failure_columns(shown),
         max_groups=max_groups,
         max_cited=MAX_CITED,
@@ -116,7 +122,7 @@ def error_analysis(state: TeacherState, runtime: Runtime[TeacherContext]) -> dic
     if not shown:
         trace(runtime, "analysis", node=NODE, iteration=iteration, groups=[], note="no failures to analyse")
         return {"analysis": ErrorAnalysis(groups=[])}
-    prompt = messages(SYSTEM, analysis_prompt(shown, ctx.settings.max_skills))
+    prompt = messages(SYSTEM, analysis_prompt(shown, ctx.settings.max_skills, ctx.task))
     calls = NodeCalls(runtime, NODE, iteration)
     answer = calls.ask(analysis_schema(len(shown), ctx.settings.max_skills), prompt)
     if answer.value is None:

@@ -11,6 +11,10 @@ draw, so such code is still deterministic. Every sandbox call of the engine goes
 
 Seeds are derived from (run seed, skill, generator hash, iteration, purpose, draw index), so a
 resumed run draws exactly the same items.
+
+A task that computes answers itself (:class:`~teachgraph.tasks.base.ComputesAnswers`, the VQA
+scenes) gets each returned dict instead (:func:`item_hook`): it makes the question and computes
+the answer, or refuses the item (:attr:`Draw.refused`); the model's own answer is never used.
 """
 
 from __future__ import annotations
@@ -18,20 +22,29 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
 from teachgraph.config import ValidationSettings
 from teachgraph.nodes.sandbox import ProgramResult, run_programs
 from teachgraph.providers.text_reply import TextReply, code_blocks, json_field
-from teachgraph.sandbox import Sandbox
+from teachgraph.sandbox import OUTPUT_LIMIT, Sandbox
+from teachgraph.tasks.base import ComputesAnswers, MalformedItem, RefusedItem, Task
+
+#: Turns a generator's returned dict into (question, answer); raises MalformedItem or RefusedItem.
+ItemHook = Callable[[Mapping[str, Any]], tuple[str, str]]
 
 # Lines the harness prints start with this marker, so whatever the generator prints itself is ignored.
 MARKER = "@@teachgraph-draw@@ "
 MAX_QUESTION_CHARS = 4000
 MAX_ANSWER_CHARS = 200
+#: Output a harness process may print. The sandbox's default (10 kB) is for one answer; a harness
+#: prints a JSON line per seed (a VQA scene alone is ~500 bytes), and what a process could not
+#: print before the limit is drawn again in smaller processes (:func:`draw`).
+DRAW_OUTPUT = 256_000
 
 HARNESS = """
 import json as _json, random as _random
@@ -175,7 +188,8 @@ class CheckPrograms(TextReply):
 
 @dataclass
 class Draw:
-    """One seed's outcome: an item, or why there is none."""
+    """One seed's outcome: an item, or why there is none (``error``: the generator failed;
+    ``refused``: the task would not use a well-formed item, e.g. an unanswerable question)."""
 
     seed: int
     question: str = ""
@@ -183,10 +197,18 @@ class Draw:
     rationale: str = ""
     error: str = ""
     nondeterministic: bool = False
+    refused: str = ""
 
     @property
     def ok(self) -> bool:
-        return not self.error
+        return not self.error and not self.refused
+
+
+def item_hook(task: Task, skill: str) -> ItemHook | None:
+    """The task's own way to turn a generator's dict into an example of ``skill``, if it has one."""
+    if not isinstance(task, ComputesAnswers):
+        return None
+    return lambda item: task.item_from_draw(item, skill)
 
 
 @dataclass
@@ -213,17 +235,29 @@ def run_in_sandbox(
 ) -> list[ProgramResult]:
     """The engine's only way into the sandbox: the run's ``sandbox`` (isolated when None)."""
     return run_programs(
-        programs, timeout_s=settings.program_timeout_s, memory_mb=settings.program_memory_mb, sandbox=sandbox
+        programs,
+        timeout_s=settings.program_timeout_s,
+        memory_mb=settings.program_memory_mb,
+        max_output=DRAW_OUTPUT,
+        sandbox=sandbox,
     )
 
 
-def _item(seed: int, text: str) -> Draw:
+def _item(seed: int, text: str, hook: ItemHook | None = None) -> Draw:
     try:
         item = json.loads(text)
     except json.JSONDecodeError:
         return Draw(seed, error="returned something that is not JSON-serialisable")
     if not isinstance(item, dict):
         return Draw(seed, error=f"returned a {type(item).__name__}, not a dict")
+    if hook is not None:
+        try:
+            question, answer = hook(item)
+        except MalformedItem as err:
+            return Draw(seed, error=str(err)[:300])
+        except RefusedItem as err:
+            return Draw(seed, refused=str(err)[:300])
+        item = {"question": question, "answer": answer}
     question, answer = item.get("question"), item.get("answer")
     if not isinstance(question, str) or not question.strip():
         return Draw(seed, error="no 'question' string in the returned dict")
@@ -236,8 +270,9 @@ def _item(seed: int, text: str) -> Draw:
     return Draw(seed, question=question, answer=answer, rationale=str(rationale).strip() if rationale else "")
 
 
-def parse_output(result: ProgramResult, seeds: list[int]) -> tuple[dict[int, Draw], str]:
-    """Draws found in one harness run (by seed) and the run's error, if it stopped early."""
+def parse_output(result: ProgramResult, seeds: list[int], hook: ItemHook | None = None) -> tuple[dict[int, Draw], str]:
+    """Draws found in one harness run (by seed) and the run's error, if it stopped early
+    (``hook``: the task's :func:`item_hook`)."""
     found: dict[int, Draw] = {}
     for record in result.marked_records(MARKER):
         if "setup_error" in record:
@@ -249,7 +284,7 @@ def parse_output(result: ProgramResult, seeds: list[int]) -> tuple[dict[int, Dra
             found[seed] = Draw(seed, error=f"raised {record['error']}")
             continue
         items = record.get("items") or []
-        draw = _item(seed, items[0]) if items else Draw(seed, error="returned nothing")
+        draw = _item(seed, items[0], hook) if items else Draw(seed, error="returned nothing")
         draw.nondeterministic = len(set(items)) > 1
         found[seed] = draw
     return found, ("" if result.ok else result.error)
@@ -263,6 +298,7 @@ def draw(
     chunk: int,
     repeat: int = 1,
     sandbox: Sandbox | None = None,
+    hook: ItemHook | None = None,
 ) -> DrawBatch:
     """Draw ``seeds`` from ``source``, ``chunk`` seeds per sandbox process (chunks run in parallel).
 
@@ -274,7 +310,10 @@ def draw(
         chunks = [pending[i : i + chunk] for i in range(0, len(pending), chunk)]
         results = run_in_sandbox([harness(source, c, repeat) for c in chunks], settings, sandbox)
         for c, result in zip(chunks, results, strict=True):
-            got, error = parse_output(result, c)
+            got, error = parse_output(result, c, hook)
+            if error.startswith(OUTPUT_LIMIT):  # cut off, not failed: keep what it printed, redraw the rest
+                found.update(got)
+                continue
             if error and not result.ok:
                 return DrawBatch([found[s] for s in seeds if s in found], error=error)
             if error:

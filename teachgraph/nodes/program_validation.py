@@ -12,6 +12,12 @@ failing sample, which the writer shows the model for one bounded repair:
 7. an independent check of the answer code: the teacher answers a few drawn questions (one of each
    question form first) with its own solution programs (the direct writer's check), and the
    generator must agree on most; forms it disagrees on are never drawn.
+
+For a task that computes answers itself (:class:`~teachgraph.tasks.base.ComputesAnswers`: the VQA
+scenes), each draw first goes through the task (:func:`~.program_contract.item_hook`), which may
+refuse an item (an unanswerable question, a scene that does not show its objects): at most
+``programs.max_refused_share`` of the K draws may be refused (``refused``), and the later stages
+judge the rest. There is no model-written answer code to check, so stage 7 does not apply.
 """
 
 from __future__ import annotations
@@ -21,12 +27,22 @@ from enum import StrEnum
 
 from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.llm import NodeCalls, messages
-from teachgraph.nodes.program_contract import CheckPrograms, Draw, derive_seed, harness, parse_output, run_in_sandbox
+from teachgraph.nodes.program_contract import (
+    CheckPrograms,
+    Draw,
+    ItemHook,
+    derive_seed,
+    harness,
+    item_hook,
+    parse_output,
+    run_in_sandbox,
+)
 from teachgraph.nodes.question_forms import TaskFrames, form, frame
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorStats
 from teachgraph.state import TeacherContext
 from teachgraph.stats import binomial_upper_tail
+from teachgraph.tasks.base import Task, teacher_text
 
 
 class GeneratorRejection(StrEnum):
@@ -45,6 +61,7 @@ class GeneratorRejection(StrEnum):
     CONTAMINATED = "contaminated"  # its questions copy validation/test items
     OFF_TASK = "off_task"  # its questions are not worded like the task's (another template, more numbers)
     CHECK_DISAGREES = "check_disagrees"  # the teacher's own solutions disagree with its answers
+    REFUSED = "refused"  # the task refused too many of its items (unanswerable questions, say)
 
 
 @dataclass
@@ -72,15 +89,17 @@ final answer and prints only that answer (or one program that prints the answers
 Give exactly {n} programs, one per question, in the same order."""
 
 
-def _shown(d: Draw) -> str:
-    return f"seed {d.seed}: question {d.question[:200]!r}, answer {d.answer[:60]!r}"
+def _shown(d: Draw, task: Task) -> str:
+    return f"seed {d.seed}: question {teacher_text(task, d.question)[:300]!r}, answer {d.answer[:60]!r}"
 
 
-def _run_stage(source: str, seeds: list[int], ctx: TeacherContext) -> GeneratorVerdict | list[Draw]:
+def _run_stage(
+    source: str, seeds: list[int], ctx: TeacherContext, hook: ItemHook | None = None
+) -> GeneratorVerdict | list[Draw]:
     """Stages 1 and 2: the K draws, twice each in two processes."""
     code = harness(source, seeds, repeat=2)
     runs = run_in_sandbox([code, code], ctx.settings.validation, ctx.sandbox)
-    parsed = [parse_output(r, seeds) for r in runs]
+    parsed = [parse_output(r, seeds, hook) for r in runs]
     for result, (found, error) in zip(runs, parsed, strict=True):
         if error:
             reason = GeneratorRejection.TIMED_OUT if "timed out" in error else GeneratorRejection.CRASHED
@@ -102,7 +121,7 @@ def _run_stage(source: str, seeds: list[int], ctx: TeacherContext) -> GeneratorV
             return GeneratorVerdict(
                 GeneratorRejection.NONDETERMINISTIC,
                 f"seed {s} gave different items on two draws (use only the rng argument for randomness)",
-                _shown(a),
+                _shown(a, ctx.task),
             )
     return [first[s] for s in seeds]
 
@@ -118,19 +137,22 @@ def _content_stage(draws: list[Draw], ctx: TeacherContext, known: set[str]) -> G
         return GeneratorVerdict(
             GeneratorRejection.NOT_DIVERSE,
             f"only {len(set(keys))} distinct questions in {k} draws (need {s.min_distinct_share:.0%})",
-            _shown(draws[0]),
+            _shown(draws[0], ctx.task),
             stats,
         )
     if len(answers) == 1:
         return GeneratorVerdict(
-            GeneratorRejection.CONSTANT_ANSWER, f"all {k} answers are {draws[0].answer!r}", _shown(draws[0]), stats
+            GeneratorRejection.CONSTANT_ANSWER,
+            f"all {k} answers are {draws[0].answer!r}",
+            _shown(draws[0], ctx.task),
+            stats,
         )
     for d in draws:
         if not ctx.task.answers_equal(d.answer, d.answer):
             return GeneratorVerdict(
                 GeneratorRejection.UNPARSABLE_ANSWER,
                 f"answer {d.answer[:40]!r} is not a valid final answer for this task (a bare number or fraction)",
-                _shown(d),
+                _shown(d, ctx.task),
                 stats,
             )
     index = eval_index(ctx)
@@ -148,19 +170,19 @@ def _content_stage(draws: list[Draw], ctx: TeacherContext, known: set[str]) -> G
             return GeneratorVerdict(
                 GeneratorRejection.CONTAMINATED,
                 f"{len(contaminated)} of {k} questions copy eval items (e.g. {hit[0]}, {hit[1]:.0%} of its n-grams)",
-                _shown(d),
+                _shown(d, ctx.task),
                 stats,
             )
         return GeneratorVerdict(
             GeneratorRejection.DUPLICATE,
             f"{len(duplicates)} of {k} questions repeat data accepted earlier",
-            _shown(duplicates[0]),
+            _shown(duplicates[0], ctx.task),
             stats,
         )
     return GeneratorVerdict(GeneratorRejection.ACCEPTED, stats=stats)
 
 
-def _frames_stage(draws: list[Draw], frames: TaskFrames) -> GeneratorVerdict | None:
+def _frames_stage(draws: list[Draw], frames: TaskFrames, task: Task) -> GeneratorVerdict | None:
     """Stage 6: a templated skill's questions keep its frames (a few strays are skipped later)."""
     off = frames.off_task([d.question for d in draws])
     if len(off) <= MAX_OFF_TASK_SHARE * len(draws):
@@ -169,7 +191,7 @@ def _frames_stage(draws: list[Draw], frames: TaskFrames) -> GeneratorVerdict | N
         GeneratorRejection.OFF_TASK,
         f"{len(off)} of {len(draws)} questions are not worded like the task's: {frame(off[0])!r} "
         f"(N a number, ∘ an operator); the task asks {frames.describe()}",
-        _shown(next(d for d in draws if d.question == off[0])),
+        _shown(next(d for d in draws if d.question == off[0]), task),
     )
 
 
@@ -231,7 +253,9 @@ def independent_check(calls: NodeCalls, draws: list[Draw], *, skill: str) -> Gen
             continue
         unchecked.append(form(d.question))
         if not disagreement:
-            disagreement = f"{_shown(d)}; an independent solution gives {got[:60] or f'(its program failed: {failed})'}"
+            disagreement = (
+                f"{_shown(d, ctx.task)}; an independent solution gives {got[:60] or f'(its program failed: {failed})'}"
+            )
     verdict.stats = GeneratorStats(checked=len(picked), agreed=agreed, unchecked_forms=sorted(set(unchecked)))
     needed = max(1, -(-int(s.check_agreement * 1000) * len(picked) // 1000))  # ceil without float error
     if agreed < needed:
@@ -251,18 +275,32 @@ def validate_generator(
         return GeneratorVerdict(GeneratorRejection.NO_SOURCE, "the reply defines no function generate(rng)")
     k = ctx.settings.programs.validation_seeds
     seeds = [derive_seed(ctx.settings.seed, skill, tag, iteration, "validate", i) for i in range(k)]
-    drawn = _run_stage(source, seeds, ctx)
+    hook = item_hook(ctx.task, skill)
+    drawn = _run_stage(source, seeds, ctx, hook)
     if isinstance(drawn, GeneratorVerdict):
         drawn.stats.seeds = k
         return drawn
+    refused = [d for d in drawn if d.refused]
+    if len(refused) > ctx.settings.programs.max_refused_share * k or len(refused) == k:
+        return GeneratorVerdict(
+            GeneratorRejection.REFUSED,
+            f"the task refused {len(refused)} of {k} items; the first: {refused[0].refused}",
+            f"seed {refused[0].seed}",
+            GeneratorStats(seeds=k, refused=len(refused)),
+        )
+    drawn = [d for d in drawn if not d.refused]
     content = _content_stage(drawn, ctx, known)
-    if content is not None and not content.accepted:
-        return content
+    if content is not None:
+        content.stats = content.stats.model_copy(update={"seeds": k, "refused": len(refused)})
+        if not content.accepted:
+            return content
     stats = content.stats if content is not None else GeneratorStats(seeds=k)
-    off_task = _frames_stage(drawn, frames) if frames is not None else None
+    off_task = _frames_stage(drawn, frames, ctx.task) if frames is not None else None
     if off_task is not None:
         off_task.stats = stats
         return off_task
+    if hook is not None:  # the task computed every answer: there is no model-written answer code to check
+        return GeneratorVerdict(GeneratorRejection.ACCEPTED, stats=stats)
     check = independent_check(calls, drawn, skill=skill)
     check.stats = stats.model_copy(
         update={

@@ -7,6 +7,11 @@ one: new subskills, first iterations, retired generators), validates it stage by
 quota by drawing with fresh seeds: one LLM call yields as many examples as the quota asks.
 Only distinct questions count toward the quota: duplicates, and draws that happen to be eval
 items, are replaced by further draws (and counted in the ``drawn`` trace event).
+
+A task that computes answers itself (:class:`~teachgraph.tasks.base.ComputesAnswers`: the VQA
+scenes) says what a generator returns and gives the program to start from
+(``generator_guide``); its items become examples through the task, which refuses the ones it
+cannot answer (counted as ``refused`` and replaced by further draws).
 """
 
 from __future__ import annotations
@@ -24,13 +29,14 @@ from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.error_analysis import failure_columns, format_failure
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.nodes.policies import split_budget
-from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw
+from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw, item_hook
 from teachgraph.nodes.program_skeleton import Skeleton, skeleton
 from teachgraph.nodes.program_validation import validate_generator
 from teachgraph.nodes.question_forms import TaskFrames, form
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorRecord, source_hash
 from teachgraph.state import GeneratorUpdate, TeacherContext, WritingJob
+from teachgraph.tasks.base import ComputesAnswers, teacher_text
 
 NODE = "data_writing"
 MAX_DRAW_ROUNDS = 4
@@ -44,11 +50,12 @@ USER = """Write a Python function generate(rng) that makes practice questions fo
 Rules:
 - generate(rng) receives a random.Random: draw every random choice from rng (rng.randint, rng.choice).
 - Use only the standard library, and import what you use (for example: import math).
-- It returns {{"question": ..., "answer": ...{rationale_field}}}. The question is the text the student
-  sees, in the task's format, without its answer; the answer is the final answer as a string,
-  computed by the code{rationale_text}.
+- It returns {returns}.
 
 {start}"""
+RETURNS = """{{"question": ..., "answer": ...{rationale_field}}}. The question is the text the student
+  sees, in the task's format, without its answer; the answer is the final answer as a string,
+  computed by the code{rationale_text}"""
 EXAMPLE = """An example for a different skill:
 ```python
 def generate(rng):
@@ -86,8 +93,11 @@ def shown_questions(job: WritingJob) -> tuple[list[str], list[float]]:
     return questions, weights + [1.0] * len(job.style_examples)
 
 
-def task_frames(job: WritingJob) -> TaskFrames:
-    """The frames a generator's questions for ``job`` must keep (see :mod:`.question_forms`)."""
+def task_frames(job: WritingJob, ctx: TeacherContext) -> TaskFrames:
+    """The frames a generator's questions for ``job`` must keep (see :mod:`.question_forms`); none
+    for a task that computes its answers (its scene questions are the task's own families)."""
+    if isinstance(ctx.task, ComputesAnswers):
+        return TaskFrames.of([])
     return TaskFrames.of(shown_questions(job)[0])
 
 
@@ -101,31 +111,52 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
     if job.errors:
         errors = (
             f"\nThe student got these wrong ({failure_columns(job.errors)}):\n"
-            + "\n".join(format_failure(e, f"e{n}") for n, e in enumerate(job.errors, 1))
+            + "\n".join(format_failure(e, f"e{n}", task=ctx.task) for n, e in enumerate(job.errors, 1))
             + "\n"
         )
     style = ""
     if job.style_examples:
         style = "\nQuestions of the task look like this:\n" + "\n".join(
-            f"- Question: {' '.join(i.prompt.split())[:300]}  Answer: {i.answer}" for i in job.style_examples
+            f"- Question: {' '.join(teacher_text(ctx.task, i.prompt).split())[:300]}  Answer: {i.answer}"
+            for i in job.style_examples
         )
     solved = ""
     if retired:
         solved = "\nThe student already solves the questions of an earlier generator; make them harder."
     rationale = ctx.settings.target_style == "rationale"
     rationale_example = ', "rationale": f"{a} = {b} * {a // b} + {a % b}."' if rationale else ""
-    start = skeleton(*shown_questions(job), rationale_example=', "rationale": ...' if rationale else "")
+    returns = RETURNS.format(
+        rationale_field=', "rationale": ...' if rationale else "",
+        rationale_text="; the rationale is one sentence that works it out" if rationale else "",
+    )
+    start: Skeleton | None = None
+    if isinstance(ctx.task, ComputesAnswers):  # the task's own contract and starting program
+        guide = ctx.task.generator_guide(
+            "/".join(job.skill_path), [e.instance for e in job.errors] + job.style_examples
+        )
+        returns, start_text = guide.returns, guide.start
+    else:
+        start = skeleton(*shown_questions(job), rationale_example=', "rationale": ...' if rationale else "")
+        start_text = start.prompt if start else None
     text = USER.format(
         skill=" / ".join(job.skill_path),
         description=f" — {job.description}" if job.description else "",
         errors=errors,
         style=style,
         solved=solved,
-        rationale_field=', "rationale": ...' if rationale else "",
-        rationale_text="; the rationale is one sentence that works it out" if rationale else "",
-        start=start.prompt if start else EXAMPLE.format(rationale_example=rationale_example),
+        returns=returns,
+        start=start_text or EXAMPLE.format(rationale_example=rationale_example),
     )
     return text, start
+
+
+def _prelude(job: WritingJob, ctx: TeacherContext) -> str:
+    """Definitions the task puts before its generators' code (``GeneratorGuide.prelude``), if any."""
+    if not isinstance(ctx.task, ComputesAnswers):
+        return ""
+    return ctx.task.generator_guide(
+        "/".join(job.skill_path), [e.instance for e in job.errors] + job.style_examples
+    ).prelude
 
 
 def _trace_verdict(
@@ -159,11 +190,12 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
     skill = "/".join(job.skill_path)
     retired = [g for g in job.generators if g.status == "too_easy"]
     base, start = _prompt(job, ctx, retired)
-    frames = task_frames(job)
+    frames = task_frames(job, ctx)
     if index:  # several generators per skill: ask for a different kind of question each time
         base += f"\nThis is generator {index + 1} for this skill: ask a different kind of question than the others."
     records: list[GeneratorRecord] = []
     user = base
+    prelude = _prelude(job, ctx)
     for attempt in range(ctx.settings.programs.repair_attempts + 1):
         purpose = "write generator" if attempt == 0 else "repair generator"
         answer = calls.ask(GeneratorReply, messages(SYSTEM, user), skill=skill, purpose=purpose)
@@ -171,7 +203,10 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
             return records  # the model could not answer: a repair would not help
         reply = answer.value.source.strip()
         completed = start.complete(reply) if start is not None else None  # a reply of only the answer lines
-        source = completed or reply
+        written = completed or reply
+        # The task's definitions come last, so they win over any the model wrote of the same name
+        # (the local teacher redefines described helpers, wrongly: a place() that never returned).
+        source = f"{written}\n\n\n{prelude.strip()}\n" if prelude else written  # what runs, and is stored
         digest = source_hash(source)
         verdict = validate_generator(calls, source, skill=skill, known=known, tag=digest, frames=frames)
         record = GeneratorRecord(
@@ -189,7 +224,7 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
         if verdict.accepted:
             break
         user = base + (REPAIR_LINES if completed else REPAIR).format(
-            source=(reply if completed else source)[:2000],
+            source=(reply if completed else written)[:2000],
             reason=verdict.reason.value,
             detail=verdict.detail,
             sample=verdict.sample,
@@ -213,12 +248,14 @@ def draw_distinct(
         "off_task": 0,
         "unchecked": 0,
         "errors": 0,
+        "refused": 0,
         "skewed": 0,
         "surplus": 0,
     }
     unchecked = set(record.stats.unchecked_forms)
+    hook = item_hook(ctx.task, skill)
     index = eval_index(ctx)
-    frames = task_frames(job)
+    frames = task_frames(job, ctx)
     # Answers follow the task's mix where its answers repeat; otherwise no answer may fill more
     # than its share of the quota (a two-answer generator may fill half).
     mix = answer_mix(job)
@@ -253,6 +290,7 @@ def draw_distinct(
             ctx.settings.validation,
             chunk=ctx.settings.programs.draws_per_process,
             sandbox=ctx.sandbox,
+            hook=hook,
         )
         for d in result.draws:
             if len(taken) >= quota:
@@ -260,7 +298,9 @@ def draw_distinct(
                 continue
             counts["seeds"] += 1
             key = question_key(d.question) if d.ok else ""
-            if not d.ok:
+            if d.refused:
+                counts["refused"] += 1  # the task cannot answer it (VQA): draw another
+            elif not d.ok:
                 counts["errors"] += 1
             elif key in seen:
                 counts["duplicates"] += 1

@@ -24,6 +24,7 @@ from teachgraph.nodes.llm import trace
 from teachgraph.nodes.sandbox import computes, run_programs
 from teachgraph.skills import SkillForest
 from teachgraph.state import TeacherContext, TeacherState
+from teachgraph.tasks.base import ContaminationIndex, IndexesEvalItems, teacher_text
 from teachgraph.tasks.code import CodeTask, WrittenCode
 from teachgraph.text import question_key
 
@@ -31,10 +32,13 @@ NODE = "validation"
 RECENT_QUESTIONS = 6  # accepted questions kept per skill for the writer's "already written" list
 
 
-def eval_index(ctx: TeacherContext) -> NgramIndex:
-    """n-gram index over the task's validation and test questions (built once per run)."""
+def eval_index(ctx: TeacherContext) -> ContaminationIndex:
+    """n-gram index over the task's validation and test questions (built once per run); a task
+    that says itself what copies its eval items (``IndexesEvalItems``: the VQA scenes) gives its own."""
     v = ctx.settings.validation
     key = ("_eval_index", v.ngram, v.contamination_threshold)
+    if key not in ctx.extras and isinstance(ctx.task, IndexesEvalItems):
+        ctx.extras[key] = ctx.task.contamination_index()
     if key not in ctx.extras:
         items = [(i.id, i.prompt) for split in ("validation", "test") for i in ctx.task.instances(split)]
         if isinstance(ctx.task, CodeTask):
@@ -153,7 +157,7 @@ def trace_verdict(
         reason=ex.verdict.reason.value,
         detail=ex.verdict.detail,
         **extra,
-        question=ex.input[:200],
+        question=teacher_text(runtime.context.task, ex.input)[:200],
     )
 
 
@@ -170,7 +174,7 @@ def validation(state: TeacherState, runtime: Runtime[TeacherContext]) -> dict[st
         c = counts.setdefault(ex.skill, [0, 0])
         c[0 if ex.verdict.accepted else 1] += 1
         if ex.verdict.accepted:
-            recent.setdefault(ex.skill, []).append(ex.input[:300])
+            recent.setdefault(ex.skill, []).append(teacher_text(ctx.task, ex.input)[:300])
     for path in forest:
         if path in recent:
             kept = [*forest.node(path).recent_questions, *recent[path]][-RECENT_QUESTIONS:]

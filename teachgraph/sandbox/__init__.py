@@ -7,6 +7,7 @@ isolated mode contains; docs/architecture.md states what is and is not guarantee
 
 from teachgraph.sandbox.run import (
     MAX_OUTPUT,
+    OUTPUT_LIMIT,
     ProgramResult,
     Sandbox,
     SandboxMode,
@@ -14,4 +15,12 @@ from teachgraph.sandbox.run import (
     unavailable_message,
 )
 
-__all__ = ["MAX_OUTPUT", "ProgramResult", "Sandbox", "SandboxMode", "SandboxUnavailable", "unavailable_message"]
+__all__ = [
+    "MAX_OUTPUT",
+    "OUTPUT_LIMIT",
+    "ProgramResult",
+    "Sandbox",
+    "SandboxMode",
+    "SandboxUnavailable",
+    "unavailable_message",
+]

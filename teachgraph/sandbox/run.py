@@ -27,6 +27,8 @@ from teachgraph.sandbox.process import Outcome, run_bounded
 
 SandboxMode = Literal["isolated", "limits-only"]
 MAX_OUTPUT = 10_000
+#: How the error of a program stopped at its output limit begins (what it printed before is kept).
+OUTPUT_LIMIT = "stopped: printed more than"
 
 
 class SandboxUnavailable(TeachgraphError):
@@ -203,7 +205,7 @@ def _verdict(outcome: Outcome, *, timeout_s: float, cpu_s: int, max_output: int,
     if outcome.timed_out:
         return ProgramResult(ok=False, output=stdout, error=f"timed out after {timeout_s:g} s")
     if outcome.output_overflow:
-        return ProgramResult(ok=False, output=stdout, error=f"stopped: printed more than {max_output} bytes")
+        return ProgramResult(ok=False, output=stdout, error=f"{OUTPUT_LIMIT} {max_output} bytes")
     code = outcome.returncode
     if code == 0:
         return ProgramResult(ok=True, output=stdout)

@@ -37,6 +37,8 @@ class GeneratorStats(BaseModel):
         checked: Questions the teacher answered independently with its own solution program.
         agreed: How many of those the generator's answer agreed with.
         flagged: Validation draws that duplicate known data or overlap eval items.
+        refused: Validation draws the task refused (a task that computes answers itself: a VQA
+            question the picture cannot answer, say).
         repaired: Whether the accepted source is the model's repair of a failed first version.
         unchecked_forms: Question forms (:func:`teachgraph.nodes.question_forms.form`) on which
             the independent check disagreed with the generator: drawing skips them.
@@ -50,6 +52,7 @@ class GeneratorStats(BaseModel):
     checked: Count = 0
     agreed: Count = 0
     flagged: Count = 0
+    refused: Count = 0
     repaired: bool = False
     unchecked_forms: list[str] = Field(default_factory=list)
 

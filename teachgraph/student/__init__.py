@@ -13,7 +13,7 @@ Backends (``StudentConfig.kind``): :class:`HFStudent` (transformers + peft, CPU/
 :class:`VLLMStudent` (vLLM evaluation on a GPU, HF training) and
 :class:`OpenAICompatibleStudent` (evaluation only). Backends are imported lazily, so importing
 this package does not import torch. The vision student (image prompts of the VQA tasks) lives in
-:mod:`teachgraph.student.vision` and is built directly (``VisionStudent(config, options)``).
+:mod:`teachgraph.student.vision` and is built by ``build_student`` for ``kind: vision`` (or directly: ``VisionStudent(config, options)``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from teachgraph.student.config import (
     SMOLLM2,
     TINY_LLAMA,
     StudentConfig,
+    VisionOptions,
     build_student,
 )
 from teachgraph.student.training import StudentTrainingError
@@ -66,6 +67,7 @@ __all__ = [
     "TrainResult",
     "TrainingPair",
     "VLLMStudent",
+    "VisionOptions",
     "build_student",
     "ensure_smollm2",
     "ensure_tiny_llama",

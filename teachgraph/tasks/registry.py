@@ -20,7 +20,9 @@ from teachgraph.tasks.vqa import EasyVQAParams, EasyVQATask, ShapeScenesParams, 
 __all__ = [
     "TaskFamily",
     "TaskFamilyInfo",
+    "family_engine_problem",
     "family_executes_code",
+    "family_has_images",
     "load_task",
     "register_task_family",
     "task_families",
@@ -39,6 +41,10 @@ class TaskFamily:
         factory: Builds the task from validated params.
         executes_code: Scoring runs the student's code (in the run's sandbox), so a run of this
             family needs the sandbox whatever its teacher settings.
+        images: Prompts carry an image (``<image>...</image>``): a run needs ``student.kind: vision``.
+        engines: The teacher data engines (``teacher.engine``) that fit the family (empty: no
+            teacher writes data for it; it is for evaluation).
+        engine_note: Why an engine outside ``engines`` does not fit (shown when a config asks for one).
     """
 
     name: str
@@ -46,6 +52,9 @@ class TaskFamily:
     params_model: type[BaseModel]
     factory: Callable[[Any], Task]
     executes_code: bool = False
+    images: bool = False
+    engines: tuple[str, ...] = ("examples", "programs")
+    engine_note: str = ""
 
 
 class TaskFamilyInfo(BaseModel):
@@ -90,6 +99,22 @@ def family_executes_code(name: str) -> bool:
     """Whether scoring the family ``name`` runs the student's code (unknown names: ``False``)."""
     family = _FAMILIES.get(name)
     return family is not None and family.executes_code
+
+
+def family_has_images(name: str) -> bool:
+    """Whether the family ``name``'s prompts carry images (unknown names: ``False``)."""
+    family = _FAMILIES.get(name)
+    return family is not None and family.images
+
+
+def family_engine_problem(name: str, engine: str) -> str | None:
+    """Why ``teacher.engine: engine`` does not fit the family ``name``, or ``None`` when it does
+    (unknown names: ``None``; loading the task reports them)."""
+    family = _FAMILIES.get(name)
+    if family is None or engine in family.engines:
+        return None
+    fits = f"use engine: {' or '.join(family.engines)}" if family.engines else "no teacher engine writes data for it"
+    return f"teacher.engine: {engine} does not fit the task {name!r} ({family.engine_note}); {fits}"
 
 
 def load_task(config: TaskConfig | Mapping[str, Any] | str) -> Task:
@@ -211,6 +236,10 @@ register_task_family(
         ),
         params_model=EasyVQAParams,
         factory=EasyVQATask,
+        images=True,
+        engines=(),
+        engine_note="its images come from the easy-vqa package, so a teacher cannot write new ones; it is an "
+        "evaluation family (benchmarks/vision_student.py); teach with shape_scenes",
     )
 )
 register_task_family(
@@ -222,5 +251,9 @@ register_task_family(
         ),
         params_model=ShapeScenesParams,
         factory=ShapeScenesTask,
+        images=True,
+        engines=("programs",),
+        engine_note="its answers are computed from a scene graph, never taken from the model: the teacher writes "
+        "scene generators",
     )
 )

@@ -93,7 +93,8 @@ def describe(event: TraceEvent, *, gold: Iterable[str] | None = None) -> str:
     if event.kind == "drawn":
         return e(
             f"generator {d.get('generator')}: kept {d.get('kept')} of quota {d.get('quota')} from {d.get('seeds')} "
-            f"draws ({d.get('duplicates')} duplicates, {d.get('contaminated', 0)} eval items, {d.get('errors')} errors)"
+            f"draws ({d.get('duplicates')} duplicates, {d.get('contaminated', 0)} eval items, {d.get('errors')} errors"
+            + (f", {d['refused']} refused by the task)" if d.get("refused") else ")")
             + (f"; {d['error']}" if d.get("error") else "")
         )
     if event.kind == "probe" and "generator" in d:
@@ -112,9 +113,16 @@ def _describe_generator(d: dict[str, Any]) -> str:
     attempt = f" (repair {d.get('attempt')})" if d.get("attempt") else ""
     name = escape(str(d.get("generator")))
     if d.get("accepted"):
+        # A task that computes answers itself (VQA) refuses some draws and needs no independent check.
+        refused = f", {stats['refused']} refused by the task" if stats.get("refused") else ""
+        check = (
+            f"independent check {stats.get('agreed')}/{stats.get('checked')}"
+            if stats.get("checked")
+            else "answers computed by the task"
+        )
         return (
             f"[green]accepted[/] generator {name}{attempt}: {fmt(stats.get('distinct_share', 0))} distinct "
-            f"of {stats.get('seeds')} seeds, independent check {stats.get('agreed')}/{stats.get('checked')}"
+            f"of {stats.get('seeds')} seeds{refused}, {check}"
         )
     sample = f" — {d.get('sample')}" if d.get("sample") else ""
     return f"[red]{escape(str(d.get('reason')))}[/] generator {name}{attempt}: {escape(str(d.get('detail')) + sample)}"

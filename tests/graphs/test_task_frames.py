@@ -12,8 +12,8 @@ from langchain_core.messages import BaseMessage
 
 from teachgraph.domain import EvaluatedInstance
 from teachgraph.nodes.answer_mix import AnswerMix
-from teachgraph.providers import ScriptedChatModel
 from teachgraph.nodes.question_forms import TaskFrames, frame
+from teachgraph.providers import ScriptedChatModel
 from teachgraph.tasks import load_task
 from tests.graphs.test_program_engine import step, verdicts, writer
 

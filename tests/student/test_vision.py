@@ -85,3 +85,14 @@ def test_encoder_features(pairs: list[TrainingPair]) -> None:
     cached = encoder.encode_cached(keys, {"a": images[0], "b": images[1]}.__getitem__)
     assert (cached[0] == cached[2]).all() and (cached[0] - features[0]).abs().max() < 1e-4
     assert not (features[0] == features[1]).all()
+
+
+def test_vision_is_a_student_kind(tiny_config: StudentConfig) -> None:
+    from teachgraph.student import build_student
+
+    config = tiny_config.model_copy(update={"kind": "vision", "vision": VisionOptions(image_size=96, grid=3)})
+    student = build_student(config)
+    assert isinstance(student, VisionStudent) and isinstance(student, Student)
+    assert student.options == VisionOptions(image_size=96, grid=3) and student.encoder.tokens == 9
+    with pytest.raises(ValueError, match="grid"):
+        StudentConfig(kind="vision", vision={"grid": 9})

@@ -202,7 +202,7 @@ def _objects_in_image(image: Any) -> list[dict[str, Any]]:
             shape = "rectangle" if fill > 0.92 else "triangle" if fill < 0.65 else "circle"
             # A triangle's centre is two thirds of the way down from its apex.
             y = round(top + (bottom - top) * 2 / 3) if shape == "triangle" else round((top + bottom) / 2)
-            size = "large" if right - left + 1 > 22 else "small"
+            size = "large" if right - left + 1 > 20 else "small"  # small: 13-19 px wide, large: 21-31
             found.append({"shape": shape, "color": color, "size": size, "x": round((left + right) / 2), "y": y})
     return found
 

@@ -22,13 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from teachgraph.errors import StudentError
 from teachgraph.student import _env  # first: offline/OpenMP env before transformers
 from teachgraph.student.base import TrainingPair, TrainResult
 from teachgraph.student.chat import IGNORE_INDEX, end_of_turn_id, render_prompt
-from teachgraph.student.config import StudentConfig
+from teachgraph.student.config import StudentConfig, VisionOptions
 from teachgraph.student.hf import check_adapter_dir
 from teachgraph.student.train_worker import lr_factor
 from teachgraph.student.vision.encoder import FEATURE_DIM, ImageEncoder
@@ -45,25 +43,6 @@ ENCODER = "efficientnet-lite0"
 _SLOT = "\ufffc"
 
 
-class VisionOptions(BaseModel):
-    """The vision side of the student (the language side is its :class:`StudentConfig`).
-
-    Attributes:
-        image_size: Side images are resized to for the encoder.
-        grid: The encoder's feature map is pooled to ``grid``×``grid``: that many image tokens.
-        projector_learning_rate: Peak learning rate of the projector (trained from scratch, so
-            far above the LoRA's).
-        encode_batch_size: Images per encoder call.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    image_size: int = Field(default=224, ge=32)
-    grid: int = Field(default=2, ge=1, le=7)
-    projector_learning_rate: float = Field(default=1e-3, gt=0.0)
-    encode_batch_size: int = Field(default=32, ge=1)
-
-
 @dataclass
 class _Encoded:
     """One prompt as token ids around the image slot, and its image key (``None``: no image)."""
@@ -78,13 +57,14 @@ class VisionStudent:
 
     Args:
         config: The language side: base model, LoRA, training and generation settings
-            (``kind`` is ignored; ``mode`` decides whether ``init_adapter`` is continued).
-        options: The vision side.
+            (``mode`` decides whether ``init_adapter`` is continued). ``build_student`` makes one
+            for ``kind: vision``.
+        options: The vision side (default: ``config.vision``).
     """
 
     def __init__(self, config: StudentConfig, options: VisionOptions | None = None) -> None:
         self.config = config
-        self.options = options or VisionOptions()
+        self.options = options or config.vision
         self.name = f"vision:{config.model}"
         self._device = "cpu"
         self.encoder = ImageEncoder(self.options.image_size, self.options.grid)

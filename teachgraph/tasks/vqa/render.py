@@ -14,16 +14,18 @@ from teachgraph.tasks.vqa.scene import CANVAS, COLOR_RGB, Scene, SceneObject
 
 __all__ = ["render_scene", "shape_outline"]
 
-# A square inscribed in the radius-r circle would look small beside a circle; 0.85 r half-side
-# keeps the areas of the three shapes comparable and the square inside its enclosing circle.
-_SQUARE_HALF = 0.85
+# Every shape lies inside its radius-r circle, which the scene keeps clear of every other object's:
+# so the square is inscribed, half-side floor(r / sqrt 2). (A half-side of 0.85 r, used before,
+# put its corners 1.2 r from the centre: diagonal neighbours touched or merged, 10 of the 2,080
+# default items showed two objects touching.)
+_SQUARE_HALF = 1 / math.sqrt(2)
 
 
 def shape_outline(obj: SceneObject) -> list[tuple[float, float]]:
     """The polygon of a rectangle or triangle (a circle has none: it is drawn as an ellipse)."""
     r = obj.radius
     if obj.shape == "rectangle":
-        h = round(r * _SQUARE_HALF)
+        h = math.floor(r * _SQUARE_HALF)
         return [(obj.x - h, obj.y - h), (obj.x + h, obj.y - h), (obj.x + h, obj.y + h), (obj.x - h, obj.y + h)]
     if obj.shape == "triangle":  # equilateral, pointing up
         dx = r * math.sqrt(3) / 2

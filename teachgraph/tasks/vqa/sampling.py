@@ -2,7 +2,9 @@
 
 Referring expressions are built from a target object (a random subset of its attributes, plus a
 relation to an anchor that is itself uniquely described), so that most expressions denote
-something; questions whose answer is not well defined (:class:`Unanswerable`) are resampled.
+something; questions whose answer is not well defined (:class:`Unanswerable`), and questions
+whose wording reads two ways (:func:`~.parsing.parse_question`: "Is the circle left of the square
+above the triangle?" at relation depth 2), are resampled.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 
+from teachgraph.tasks.vqa.parsing import QuestionNotUnderstood, parse_question
 from teachgraph.tasks.vqa.programs import (
     RELATIONS,
     Family,
@@ -18,6 +21,7 @@ from teachgraph.tasks.vqa.programs import (
     Unanswerable,
     answer,
     holds,
+    question_text,
     select,
 )
 from teachgraph.tasks.vqa.scene import COLORS, SHAPES, SIZES, Scene
@@ -144,7 +148,9 @@ def sample_question(
             continue
         try:
             reply = answer(scene, question)
-        except Unanswerable:
+            if question.relation_depth > 1 and parse_question(question_text(question)) != question:
+                continue  # the words say something else than the program (only deep relations can)
+        except (Unanswerable, QuestionNotUnderstood):
             continue
         if wanted is None or reply == wanted:
             return question, reply

@@ -13,26 +13,31 @@ The prompt carries the scene (``<image>{"kind": "scene", ...}</image>``), render
 program, the number of objects and the relation depth. Splits are generated test first, then
 validation, then train, each from its own seed; no scene (hence no scene and question) appears
 twice in or across splits.
+
+For the teacher (the program engine), the task computes the answers of generated scenes itself
+and says what copies an eval scene (:mod:`~teachgraph.tasks.vqa.teaching`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
 from teachgraph.domain import Split, TaskInstance
 from teachgraph.errors import ConfigError
-from teachgraph.tasks.base import GoldSkill
+from teachgraph.tasks.base import GeneratorGuide, GoldSkill
 from teachgraph.tasks.params import TaskParams, validate_params
 from teachgraph.tasks.vqa.images import SceneImage, attach_image
 from teachgraph.tasks.vqa.programs import FAMILIES, Family, question_text
 from teachgraph.tasks.vqa.sampling import sample_question
 from teachgraph.tasks.vqa.scene import sample_scene
 from teachgraph.tasks.vqa.task import VQATask
+from teachgraph.tasks.vqa.teaching import SceneIndex, generator_guide, item_from_draw
 
 __all__ = ["SCENE_FAMILIES", "ShapeScenesParams", "ShapeScenesTask"]
 
@@ -117,6 +122,24 @@ class ShapeScenesTask(VQATask):
         """Instances per split (exact: generation fails rather than fall short)."""
         p = self.params
         return {"train": p.train_size, "validation": p.validation_size, "test": p.test_size}
+
+    # -- the program engine's hooks (teachgraph.tasks.base.ComputesAnswers, IndexesEvalItems) --
+
+    def generator_guide(self, skill: str, shown: Sequence[TaskInstance]) -> GeneratorGuide:
+        """A scene generator's contract and a program to start from (:mod:`.teaching`)."""
+        return generator_guide(skill, shown)
+
+    def item_from_draw(self, item: Mapping[str, Any], skill: str) -> tuple[str, str]:
+        """A generated scene and question as a prompt, with the answer computed from the scene graph.
+
+        Raises:
+            MalformedItem, RefusedItem: see :func:`teachgraph.tasks.vqa.teaching.item_from_draw`.
+        """
+        return item_from_draw(item, skill)
+
+    def contamination_index(self) -> SceneIndex:
+        """The validation and test scenes: a written scene that copies one is contaminated."""
+        return SceneIndex([*self.instances("validation"), *self.instances("test")])
 
     @cached_property
     def _splits(self) -> dict[Split, list[TaskInstance]]:

@@ -6,6 +6,7 @@ from teachgraph.domain import SPLITS, Score, Split, TaskInstance
 from teachgraph.tasks.answers import format_answer_target
 from teachgraph.tasks.vqa.answer_words import canonical_answer, reply_answer
 from teachgraph.tasks.vqa.images import split_image
+from teachgraph.tasks.vqa.teaching import teacher_text
 
 __all__ = ["VQA_INSTRUCTION", "VQATask"]
 
@@ -38,6 +39,11 @@ class VQATask:
         image, text = split_image(question)
         marker = question[: len(question) - len(text)] if image is not None else ""
         return f"{marker}{text.rstrip()}\n\n{VQA_INSTRUCTION}"
+
+    def teacher_text(self, prompt: str) -> str:
+        """The prompt as the teacher's models see it: the image reference replaced by a short
+        description (a scene's objects with their centres), then the question."""
+        return teacher_text(prompt)
 
     def format_target(self, answer: str, rationale: str | None = None) -> str:
         """Rationale lines (if any), then ``Answer: <answer>``."""

@@ -12,7 +12,8 @@ untrusted input. Missing or unreadable parts (a run still going, killed, or only
 leave their section saying so instead of failing the whole report.
 
 One module per job: :mod:`~teachgraph.tracing.report.loading` reads the run directory and counts,
-:mod:`~teachgraph.tracing.report.plots` draws the PNGs, :mod:`~teachgraph.tracing.report.sections`
+:mod:`~teachgraph.tracing.report.plots` draws the PNGs, :mod:`~teachgraph.tracing.report.images`
+draws the pictures of image questions (VQA), :mod:`~teachgraph.tracing.report.sections`
 builds each section's HTML and :mod:`~teachgraph.tracing.report.page` fills the Jinja2 template.
 """
 

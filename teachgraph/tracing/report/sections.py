@@ -24,6 +24,7 @@ from teachgraph.costs import format_cost
 from teachgraph.skills import SkillForest
 from teachgraph.tracing.events import TraceEvent
 from teachgraph.tracing.failures import iterations_text, run_health
+from teachgraph.tracing.report.images import question_cell
 from teachgraph.tracing.report.loading import (
     UNVALIDATED,
     RunData,
@@ -380,7 +381,7 @@ def _examples_section(data: RunData) -> str:
                 [
                     status,
                     ex.skill,
-                    Markup(f'<div class="text">{_e(_clip(ex.input))}</div>'),
+                    question_cell(ex.input, MAX_TEXT),  # an image question shows its picture
                     Markup(f'<div class="text">{_e(_clip(ex.answer))}</div>'),
                     reason or UNVALIDATED,
                     ex.provenance.model,
