@@ -96,6 +96,18 @@ class Skeleton:
         filled = iter(answers)
         return _PLACEHOLDER.sub(lambda m: f"{m.group(1)}answer = {next(filled)}", self.code)
 
+    def miscounted(self, reply: str) -> str | None:
+        """Why ``reply``, a reply of answer lines, cannot complete the program: it holds another
+        count of lines than the program has forms (the local teacher dropped one of six). None
+        for a whole program, a reply with no answer lines, or one that completes it."""
+        answers = _ANSWER_LINE.findall(reply)
+        if not self.answers_only or "def generate" in reply or not answers or len(answers) == self.placeholders:
+            return None
+        return (
+            f"the reply has {len(answers)} answer lines and the program {self.placeholders} forms: "
+            "one line per form, in the order listed"
+        )
+
 
 @dataclass
 class _Form:

@@ -31,7 +31,7 @@ from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.nodes.policies import split_budget
 from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw, item_hook
 from teachgraph.nodes.program_skeleton import Skeleton, skeleton
-from teachgraph.nodes.program_validation import validate_generator
+from teachgraph.nodes.program_validation import GeneratorRejection, GeneratorVerdict, validate_generator
 from teachgraph.nodes.question_forms import TaskFrames, form
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorRecord, source_hash
@@ -203,12 +203,16 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
             return records  # the model could not answer: a repair would not help
         reply = answer.value.source.strip()
         completed = start.complete(reply) if start is not None else None  # a reply of only the answer lines
+        miscounted = start.miscounted(reply) if start is not None else None
         written = completed or reply
         # The task's definitions come last, so they win over any the model wrote of the same name
         # (the local teacher redefines described helpers, wrongly: a place() that never returned).
         source = f"{written}\n\n\n{prelude.strip()}\n" if prelude else written  # what runs, and is stored
         digest = source_hash(source)
-        verdict = validate_generator(calls, source, skill=skill, known=known, tag=digest, frames=frames)
+        if miscounted:  # nothing to run: ask for the lines again, not for a whole program
+            verdict = GeneratorVerdict(GeneratorRejection.NO_SOURCE, miscounted)
+        else:
+            verdict = validate_generator(calls, source, skill=skill, known=known, tag=digest, frames=frames)
         record = GeneratorRecord(
             hash=digest,
             source=source,
@@ -223,8 +227,9 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
         _trace_verdict(runtime, job, record, attempt, verdict.sample)
         if verdict.accepted:
             break
-        user = base + (REPAIR_LINES if completed else REPAIR).format(
-            source=(reply if completed else written)[:2000],
+        as_lines = completed or miscounted
+        user = base + (REPAIR_LINES if as_lines else REPAIR).format(
+            source=(reply if as_lines else written)[:2000],
             reason=verdict.reason.value,
             detail=verdict.detail,
             sample=verdict.sample,

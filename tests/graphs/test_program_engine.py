@@ -391,7 +391,11 @@ def test_a_reply_of_answer_lines_completes_the_skeleton():
         item = namespace["generate"](Random(seed))
         assert str(eval(item["question"].removeprefix("Calculate ").rstrip("."))) == item["answer"]
     assert GeneratorReply.from_text("answer = a * b\nanswer = a - b + c").source.startswith("answer")  # unfenced
-    assert start.complete("answer = a * b") is None  # one line for two forms: validated as written (and rejected)
+    assert start.complete("answer = a * b") is None  # one line for two forms: repaired as lines
+    assert start.miscounted("answer = a * b") == (
+        "the reply has 1 answer lines and the program 2 forms: one line per form, in the order listed"
+    )
+    assert start.miscounted(reply.source) is None and start.miscounted(GOOD) is None
     assert start.complete(GOOD) is None  # a whole program stands as it is
     whole = skeleton(["Calculate 6 - 1 + 2."], rationale_example=', "rationale": ...')
     assert not whole.answers_only and whole.complete("answer = a - b + c") is None  # a rationale needs the program
@@ -417,6 +421,31 @@ def test_answer_lines_that_fail_are_repaired_as_lines(task, evaluated):
     repair = next(str(c[-1].content) for c in model.calls if "Your previous generator" in str(c[-1].content))
     assert "(its answer lines):\nanswer = " in repair and "Reply with the corrected lines" in repair
     assert "def generate" not in repair.split("Your previous generator")[1]
+    assert len(out["examples"]) == 6
+
+
+def test_answer_lines_one_short_are_asked_for_again_as_lines(task, evaluated):
+    """The local teacher gave 5 lines for 6 forms; asked then for a whole program, it spent ~400
+    tokens copying it back. A miscounted reply runs nothing and its repair asks for the lines."""
+    from teachgraph.testing import completed_skeleton
+
+    def respond(messages: list[BaseMessage]) -> str:
+        text = "\n".join(str(m.content) for m in messages)
+        if "For each question, write a Python 3 program" in text:
+            return check_responder(messages)
+        lines = completed_skeleton(text.split("\n\nYour previous generator")[0]).splitlines()
+        if "Your previous generator" not in text:  # first try: one line short (or one too many)
+            lines = lines[:-1] if len(lines) > 1 else lines * 2
+        return "```python\n" + "\n".join(lines) + "\n```"
+
+    model = ScriptedChatModel(responses=[respond], mode="cycle", script_name="lines")
+    events: list[dict] = []
+    out = step(task, evaluated, model, events)
+    first, second = verdicts(events)
+    assert (first["reason"], second["reason"], second["attempt"]) == ("no_source", "accepted", 1)
+    assert first["detail"].startswith("the reply has ") and "one line per form" in first["detail"]
+    repair = next(str(c[-1].content) for c in model.calls if "Your previous generator" in str(c[-1].content))
+    assert "(its answer lines):" in repair and "Reply with the corrected lines" in repair
     assert len(out["examples"]) == 6
 
 
