@@ -32,6 +32,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import strategies_report
@@ -172,6 +174,9 @@ def run_strategy(config: RunConfig, name: str, run_root: Path, student: Any) -> 
     """Run (or resume) one strategy's episode into ``run_root/name``; return its run directory."""
     out = run_root / name
     run_dir = RunDir(out)
+    if run_dir.config_path.is_file() and not _same_run_config(run_dir, config):
+        print(f"[{name}] {out} was run with another config: starting again", flush=True)
+        shutil.rmtree(out)
     if run_dir.read_metrics().get("stop_reason"):
         return run_dir
     resume = run_dir.exists() and run_dir.checkpoints_path.is_file()
@@ -179,6 +184,20 @@ def run_strategy(config: RunConfig, name: str, run_root: Path, student: Any) -> 
     graph = random_data_graph() if name == "random_data" else None
     run_episode(config, out, resume=resume, student=student, teacher_graph=graph, on_event=_printer(name))
     return run_dir
+
+
+def _same_run_config(run_dir: RunDir, config: RunConfig) -> bool:
+    """Whether the run directory's resolved config is ``config`` (a finished or resumable run of
+    another config, say an older validation size, must not stand in for this one)."""
+    try:
+        saved = yaml.safe_load(run_dir.config_path.read_text())
+        for key in ("sandbox_in_use", "resumed_with", "forked_from"):  # what the runner adds (runner.resolved_config)
+            saved.pop(key, None)
+        saved.get("teacher", {}).pop("resolved_models", None)
+        made_with = parse_config(saved, source=str(run_dir.config_path))
+    except (OSError, AttributeError, yaml.YAMLError, ConfigError):
+        return False
+    return config_digest(made_with) == config_digest(config)
 
 
 def commit_record(path: Path, name: str, suite: str) -> None:

@@ -130,3 +130,21 @@ def test_a_record_matches_by_the_config_and_task_items_it_carries() -> None:
     other = load_task({"name": "arithmetic", "params": {"train_size": 8, "validation_size": 4, "test_size": 8, "seed": 1}})
     assert task_digest(other) != items and not record_matches(record, config, task_digest(other))
     assert not record_matches({k: v for k, v in record.items() if k != "task_digest"}, config, items)
+
+
+def test_a_run_directory_of_another_config_does_not_stand_in(tmp_path: Path) -> None:
+    """A finished run directory of an older config (say 48 validation items, not 160) is run again."""
+    from benchmarks.strategies import _same_run_config
+    from teachgraph.providers import ModelRouter
+    from teachgraph.runner import resolved_config
+    from teachgraph.tracing.rundir import RunDir
+
+    config = strategy_config(load_config(ROOT / "benchmarks" / "strategies.yaml"), "skill_tree_alternating")
+    run_dir = RunDir(tmp_path / "run")
+    run_dir.root.mkdir()
+    run_dir.write_config(resolved_config(config, ModelRouter(config.teacher.models), "isolated"))
+    assert _same_run_config(run_dir, config)
+    task = config.task.model_copy(update={"params": {**config.task.params, "validation_size": 48}})
+    assert not _same_run_config(run_dir, config.model_copy(update={"task": task}))
+    run_dir.config_path.write_text("teacher: [broken")
+    assert not _same_run_config(run_dir, config)
