@@ -7,12 +7,15 @@ evaluation with the last item by item, with the statistics of the strategies ben
 (:mod:`teachgraph.stats`: Wilson intervals, paired bootstrap, McNemar exact).
 
     .venv/bin/python benchmarks/code_pass_at_1.py runs/code          # prints a table; --json for the data
+    .venv/bin/python benchmarks/code_pass_at_1.py runs/code --write  # also benchmarks/results/code_pass_at_1.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,8 +72,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir")
     parser.add_argument("--json", action="store_true", help="print the data as JSON")
+    parser.add_argument("--write", action="store_true", help="also write benchmarks/results/code_pass_at_1.json")
     args = parser.parse_args()
     result = pass_at_1(args.run_dir)
+    if args.write:
+        run = Path(args.run_dir)
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        record = {
+            "command": "python benchmarks/code_pass_at_1.py " + " ".join(sys.argv[1:]),
+            "commit": commit,
+            "machine": f"{platform.machine()}, Python {platform.python_version()}, no GPU",
+            "run_config": yaml.safe_load((run / "config.yaml").read_text()),
+            "run_metrics": {k: v for k, v in json.loads((run / "metrics.json").read_text()).items() if k != "evaluations"},
+            "groups": result,
+        }
+        out = Path(__file__).parent / "results" / "code_pass_at_1.json"
+        out.write_text(json.dumps(record, indent=2, default=str) + "\n")
     if args.json:
         print(json.dumps(result, indent=2))
         return
