@@ -71,6 +71,15 @@ class ExploredSubskills(BaseModel):
     shortfall: int = 0
 
 
+class ShownQuestion(BaseModel):
+    """One of a skill's evaluated questions as the teacher sees it (``failed`` is always False
+    for the no-state teacher, which never sees results)."""
+
+    question: str
+    answer: str
+    failed: bool = False
+
+
 class WritingJob(BaseModel):
     """One data-writing task, fanned out with ``Send``: write ``quota`` examples for a skill."""
 
@@ -81,10 +90,8 @@ class WritingJob(BaseModel):
     action: str | None = None
     notes: list[str] = Field(default_factory=list, description="Error-analysis findings for this skill.")
     errors: list[EvaluatedInstance] = Field(default_factory=list)
-    task_questions: list[tuple[str, bool]] = Field(
-        default_factory=list,
-        description="The root skill's evaluated questions, failures first: (question, failed); failed is always "
-        "False for the no-state teacher.",
+    task_questions: list[ShownQuestion] = Field(
+        default_factory=list, description="The root skill's evaluated questions, failures first."
     )
     style_examples: list[TaskInstance] = Field(default_factory=list)
     accepted_before: list[str] = Field(

@@ -22,12 +22,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel, Field, create_model
 
-from teachgraph.domain import Provenance, RejectionReason, TaskInstance, TrainingExample, Verdict
+from teachgraph.domain import EvaluatedInstance, Provenance, RejectionReason, TaskInstance, TrainingExample, Verdict
 from teachgraph.nodes import code_writing
 from teachgraph.nodes.error_analysis import failure_columns, format_failure
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.skills import SkillForest
-from teachgraph.state import TeacherContext, TeacherState, WritingInput, WritingJob
+from teachgraph.state import ShownQuestion, TeacherContext, TeacherState, WritingInput, WritingJob
 from teachgraph.tasks.code import CodeTask
 from teachgraph.text import question_key
 
@@ -126,14 +126,23 @@ def plan_jobs(
                 action=actions.get(root),
                 notes=notes,
                 errors=errors,
-                task_questions=[(e.instance.prompt, with_state and not e.correct) for e in failures]
-                + [(e.instance.prompt, False) for e in mine if not with_state or e.correct],
+                task_questions=_shown(mine, failures),
                 style_examples=style_examples(ctx, gold, 2, ctx.settings.seed * 1000 + iteration * 100 + n),
                 accepted_before=node.recent_questions,
                 generators=node.generators,
             )
         )
     return jobs
+
+
+def _shown(mine: list[EvaluatedInstance], failures: list[EvaluatedInstance]) -> list[ShownQuestion]:
+    """A root's evaluated questions as the teacher sees them, failures first."""
+    failed = {e.instance.id for e in failures}
+    ordered = sorted(mine, key=lambda e: e.instance.id not in failed)  # stable: the split's order within each
+    return [
+        ShownQuestion(question=e.instance.prompt, answer=e.instance.answer, failed=e.instance.id in failed)
+        for e in ordered
+    ]
 
 
 def fan_out_jobs(state: TeacherState) -> list[Send] | str:

@@ -18,6 +18,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from teachgraph.domain import Provenance, TrainingExample
+from teachgraph.nodes.answer_mix import AnswerMix
 from teachgraph.nodes.data_writing import report_written
 from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.error_analysis import failure_columns, format_failure
@@ -69,8 +70,8 @@ def shown_questions(job: WritingJob) -> tuple[list[str], list[float]]:
     """The skill's questions the teacher sees, with their weight in the skeleton: its root's
     evaluated questions (a failure weighs double, when the teacher sees results), then the
     task's style examples; the shown failures alone for a job planned without them."""
-    questions = [q for q, _ in job.task_questions] or [e.instance.prompt for e in job.errors]
-    weights = [2.0 if failed else 1.0 for _, failed in job.task_questions] or [2.0] * len(questions)
+    questions = [q.question for q in job.task_questions] or [e.instance.prompt for e in job.errors]
+    weights = [2.0 if q.failed else 1.0 for q in job.task_questions] or [2.0] * len(questions)
     questions += [i.prompt for i in job.style_examples]
     return questions, weights + [1.0] * len(job.style_examples)
 
@@ -78,6 +79,11 @@ def shown_questions(job: WritingJob) -> tuple[list[str], list[float]]:
 def task_frames(job: WritingJob) -> TaskFrames:
     """The frames a generator's questions for ``job`` must keep (see :mod:`.question_forms`)."""
     return TaskFrames.of(shown_questions(job)[0])
+
+
+def answer_mix(job: WritingJob) -> AnswerMix:
+    """The mix of answers a quota for ``job`` follows (see :mod:`.answer_mix`)."""
+    return AnswerMix.of([q.answer for q in job.task_questions] + [i.answer for i in job.style_examples])
 
 
 def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]) -> str:
@@ -187,10 +193,21 @@ def draw_distinct(
     counts = {"seeds": 0, "duplicates": 0, "contaminated": 0, "off_task": 0, "errors": 0, "skewed": 0, "surplus": 0}
     index = eval_index(ctx)
     frames = task_frames(job)
-    # No answer may fill more than its share of the quota (a two-answer generator may fill half).
+    # Answers follow the task's mix where its answers repeat; otherwise no answer may fill more
+    # than its share of the quota (a two-answer generator may fill half).
+    mix = answer_mix(job)
     share = max(ctx.settings.programs.max_answer_share, 1 / max(record.stats.distinct_answers, 1))
     per_answer_cap = max(2, math.ceil(share * quota))
     answers: dict[str, int] = {}
+    unseen = 0
+
+    def fits(answer: str) -> bool:
+        if not mix.followed:
+            return answers.get(answer, 0) < per_answer_cap
+        if not mix.seen(answer) and unseen >= mix.unseen_cap(quota):
+            return False
+        return answers.get(answer, 0) < mix.cap(answer, quota)
+
     computed, error, kept_rate = 0, "", 1.0
     for _ in range(MAX_DRAW_ROUNDS):
         need = quota - len(taken)
@@ -225,12 +242,14 @@ def draw_distinct(
                 counts["contaminated"] += 1  # an eval item (small number ranges meet them): draw another
             elif not frames.on_task(d.question):
                 counts["off_task"] += 1  # a stored generator may predate the frames it is held to now
-            elif answers.get(d.answer, 0) >= per_answer_cap:
+            elif not fits(d.answer):
                 counts["skewed"] += 1
             else:
                 seen.add(key)
                 taken.append(d)
                 answers[d.answer] = answers.get(d.answer, 0) + 1
+                if mix.followed and not mix.seen(d.answer):
+                    unseen += 1
         kept_rate = (len(taken) - before) / batch
         if result.error:
             error = result.error
@@ -249,6 +268,7 @@ def draw_distinct(
         **counts,
         error=error,
         first_seed=taken[0].seed if taken else None,
+        answer_mix=mix.followed,
     )
     return taken, counts
 

@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections import Counter
 
 import pytest
+from langchain_core.messages import BaseMessage
 
 from teachgraph.domain import EvaluatedInstance
+from teachgraph.nodes.answer_mix import AnswerMix
+from teachgraph.providers import ScriptedChatModel
 from teachgraph.nodes.question_forms import TaskFrames, frame
 from teachgraph.tasks import load_task
 from tests.graphs.test_program_engine import step, verdicts, writer
@@ -90,3 +95,61 @@ def test_strays_of_an_accepted_generator_are_skipped_when_drawing(lcm_task, lcm_
     [drawn] = [e["data"] for e in events if e["kind"] == "drawn"]
     assert drawn["off_task"] > 0 and drawn["kept"] == 120
     assert Counter(ex.input.count(",") for ex in out["examples"]) == {1: 120}  # every example has two numbers
+
+
+def test_answer_mix_is_read_only_where_answers_repeat():
+    from teachgraph.nodes.answer_mix import SLACK
+
+    gcd = AnswerMix.of(["2"] * 13 + ["1"] * 6 + ["3"] * 5 + ["4"] * 3 + ["5"] * 2 + ["6", "7"])
+    assert gcd.followed and gcd.shares["2"] == 13 / 31
+    assert gcd.cap("1", 100) == math.ceil(SLACK * 6 / 31 * 100) and gcd.cap("99", 100) == gcd.unseen_cap(100) == 10
+    assert not AnswerMix.of([str(n) for n in range(40)]).followed  # sums, LCMs: no mix to follow
+    assert not AnswerMix.of(["1", "1", "2"]).followed  # too few to read a mix from
+
+
+@pytest.fixture(scope="module")
+def gcd_task():
+    return load_task(
+        {"name": "arithmetic", "params": {"skills": ["gcd"], "train_size": 12, "validation_size": 40, "test_size": 8}}
+    )
+
+
+UNIFORM_GCD = (
+    "import math\n"
+    "def generate(rng):\n"
+    "    a, b = rng.randint(2, 50), rng.randint(2, 50)\n"
+    "    q = f'Find the Greatest Common Divisor (GCD) of these numbers: {a}, {b}. Give only the GCD as your final answer.'\n"
+    "    return {'question': q, 'answer': str(math.gcd(a, b))}\n"
+)
+
+
+def gcd_writer() -> ScriptedChatModel:
+    """Writes UNIFORM_GCD; answers the independent check with programs printing each GCD."""
+
+    def respond(messages: list[BaseMessage]) -> str:
+        text = "\n".join(str(m.content) for m in messages)
+        if "For each question, write a Python 3 program" not in text:
+            return f"```python\n{UNIFORM_GCD}```"
+        pairs = re.findall(r"^\d+\. .*?numbers: (\d+), (\d+)\.", text, flags=re.M)
+        return "\n".join(f"```python\nimport math\nprint(math.gcd({a}, {b}))\n```" for a, b in pairs)
+
+    return ScriptedChatModel(responses=[respond], mode="cycle", script_name="gcd-writer")
+
+
+def test_drawing_follows_the_answer_mix_the_teacher_sees(gcd_task):
+    """Uniform pairs answer 1 in about 60% of draws; the task's GCDs far less often (its pairs share
+    a factor). Drawing holds each answer near its share of the answers the teacher sees."""
+    evaluated = [
+        EvaluatedInstance(instance=i, prediction="Answer: 0", correct=False, score=0.0)
+        for i in gcd_task.instances("validation")
+    ]
+    mix = AnswerMix.of([i.answer for i in gcd_task.instances("validation")])
+    assert mix.followed and mix.shares["1"] < 0.3
+    events: list[dict] = []
+    out = step(gcd_task, evaluated, gcd_writer(), events, quota=60)
+    [drawn] = [e["data"] for e in events if e["kind"] == "drawn"]
+    assert drawn["answer_mix"] and drawn["skewed"] > 0
+    answers = Counter(ex.answer for ex in out["examples"])
+    # The job's mix also counts its two format examples (both answer 1 here): 9 of 42 answers.
+    assert answers["1"] == math.ceil(1.25 * 9 / 42 * 60) == 17  # uniform pairs: about 36 of 60
+    assert answers["2"] > answers["1"] and len(out["examples"]) == 60
