@@ -326,10 +326,14 @@ def _program_calls(
     written.add(path)
     s = config.teacher.programs
     for index in range(s.generators_per_skill):
-        user = program_writing._prompt(job, ctx, [])
+        user, start = program_writing._prompt(job, ctx, [])
         if index:
             user += "\nThis is generator 2 for this skill: ask a different kind of question than the others."
-        calls.add("data_writing", GeneratorReply, program_writing.SYSTEM, user, _GENERATOR)
+        # The local teacher answers a skeleton with its answer lines, about this long each.
+        reply = _GENERATOR
+        if start is not None and start.answers_only:
+            reply = "```python\n" + "answer = str(a - b * c)\n" * start.placeholders + "```"
+        calls.add("data_writing", GeneratorReply, program_writing.SYSTEM, user, reply)
         questions = "\n".join(
             f"{n}. {' '.join(i.prompt.split())[:400]}" for n, i in enumerate(val[: s.check_sample], 1)
         )

@@ -121,9 +121,9 @@ def generator_source(text: str, *, offset: int = 0) -> str:
 
 
 def completed_skeleton(text: str) -> str | None:
-    """The skeleton in ``text`` (:mod:`teachgraph.nodes.program_skeleton`) with each
-    ``answer = ...`` completed as the sum of the form's first two numbers (what
-    :func:`check_responder` computes), or None when ``text`` shows no skeleton."""
+    """The ``answer = ...`` lines that complete the skeleton in ``text``
+    (:mod:`teachgraph.nodes.program_skeleton`), each the sum of its form's first two numbers
+    (what :func:`check_responder` computes), or None when ``text`` shows no skeleton."""
     found = re.search(r"```python\n(.*?def generate\(rng\):.*?)```", text, flags=re.S)
     if found is None or "answer = ..." not in found.group(1):
         return None
@@ -131,7 +131,8 @@ def completed_skeleton(text: str) -> str | None:
     for line in found.group(1).splitlines():
         if drawn := re.match(r"\s*(\w+(?:, \w+)*) = number\(rng\)", line):
             names = drawn.group(1).split(", ")
-        lines.append(line.replace("answer = ...", f"answer = {' + '.join(names[:2])}"))
+        if line.strip() == "answer = ...":
+            lines.append(f"answer = {' + '.join(names[:2])}")
     return "\n".join(lines) + "\n"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -116,12 +117,13 @@ def escape_raw_newlines(code: str) -> str:
 
 
 class GeneratorReply(TextReply):
-    """The writer model's reply: one generator program, in a fenced ``python`` block.
+    """The writer model's reply: one generator program, in a fenced ``python`` block, or only the
+    ``answer = ...`` lines that complete the skeleton it was shown (:mod:`.program_skeleton`).
 
     A reply of JSON-era scripts, ``{"source": "..."}``, is read too.
     """
 
-    reply_format: ClassVar[str] = "Reply with the complete program in one ```python code block and nothing else."
+    reply_format: ClassVar[str] = "Reply with one ```python code block and nothing else."
     source: str = Field(
         max_length=4000,
         description="Python source defining generate(rng) that returns a dict with question and answer.",
@@ -135,7 +137,7 @@ class GeneratorReply(TextReply):
             legacy = json_field(text, "source")
             if isinstance(legacy, str):
                 source = legacy
-            elif "def generate" in text:
+            elif "def generate" in text or re.search(r"^\s*answer\s*=", text, flags=re.M):
                 source = text.strip()
             else:
                 raise ValueError("the reply holds no ```python code block defining generate(rng)")

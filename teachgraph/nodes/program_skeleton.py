@@ -15,16 +15,21 @@ computation. The skeleton is built from the skill's questions the teacher sees:
   mixes one- and two-digit numbers; ranges taken per position from a handful of questions drew
   only one-digit ones, and ranges fixed at 1..100 turned one-digit sums into two-digit ones).
   A digit more is allowed only while the forms could not fill a quota with distinct questions.
+
+The writer may reply with only the completed ``answer = ...`` lines (:meth:`Skeleton.complete`
+puts them in): copying the whole program back cost ~400 output tokens a generator, most of a
+run's teacher tokens, for the same program.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from teachgraph.nodes.question_forms import INTEGER, form
 
-__all__ = ["MAX_SKELETON_FORMS", "MAX_SKELETON_NUMBERS", "MIN_DISTINCT", "skeleton"]
+__all__ = ["MAX_SKELETON_FORMS", "MAX_SKELETON_NUMBERS", "MIN_DISTINCT", "Skeleton", "skeleton"]
 
 MAX_SKELETON_NUMBERS = 6
 #: Most question forms one skeleton asks (each adds a branch the writer completes; the writer's
@@ -33,11 +38,7 @@ MAX_SKELETON_FORMS = 6
 #: Fewest number combinations a skeleton allows, so a quota's draws can all be distinct.
 MIN_DISTINCT = 400
 
-TEMPLATE = """Start from this program, which asks the task's questions as often as the task does. {replace}.
-Keep the wording and the count of numbers of every question: the task asks only these. For a
-narrower skill you may drop forms or change the number ranges.
-```python
-import math
+PROGRAM = """import math
 
 
 def number(rng):
@@ -47,9 +48,53 @@ def number(rng):
 def generate(rng):
 {body}
     return {{"question": question, "answer": str(answer){rationale_example}}}
-```"""
-REPLACE_ONE = "Replace `answer = ...` with code that computes the answer"
-REPLACE_EACH = "Replace each `answer = ...` with code that computes that question's answer"
+"""
+WHOLE = """Start from this program, which asks the task's questions as often as the task does. {replace}
+Keep the wording and the count of numbers of every question: the task asks only these. For a
+narrower skill you may drop forms or change the number ranges.
+```python
+{program}```"""
+TEMPLATE = """Start from this program, which asks the task's questions as often as the task does:
+```python
+{program}```
+{replace} Reply with only {these}, each completed with an expression of its numbers, in one
+```python block:
+```python
+{lines}
+```
+Only for a narrower skill, reply instead with the whole program, keeping the wording and the count
+of numbers of every question (drop forms or change the number ranges)."""
+REPLACE_ONE = "Replace `answer = ...` with code that computes the answer from the question's numbers."
+REPLACE_EACH = "Replace each `answer = ...` with code that computes that question's answer from its numbers."
+_PLACEHOLDER = re.compile(r"^(\s*)answer = \.\.\.$", flags=re.M)
+_ANSWER_LINE = re.compile(r"^\s*answer\s*=\s*(.+?)\s*$", flags=re.M)
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A program to complete: ``code`` with one ``answer = ...`` per form, and the ``prompt`` text.
+
+    ``answers_only``: the prompt asks for the answer lines alone (not when each draw also needs a
+    written rationale, which only a whole program can give).
+    """
+
+    code: str
+    prompt: str
+    answers_only: bool = True
+
+    @property
+    def placeholders(self) -> int:
+        return len(_PLACEHOLDER.findall(self.code))
+
+    def complete(self, reply: str) -> str | None:
+        """The program with ``reply``'s ``answer = ...`` lines in its placeholders, in order;
+        None when ``reply`` is a whole program (it defines ``generate``) or holds another count
+        of answer lines (the reply is then validated as it is)."""
+        answers = _ANSWER_LINE.findall(reply)
+        if not self.answers_only or "def generate" in reply or len(answers) != self.placeholders:
+            return None
+        filled = iter(answers)
+        return _PLACEHOLDER.sub(lambda m: f"{m.group(1)}answer = {next(filled)}", self.code)
 
 
 @dataclass
@@ -63,7 +108,7 @@ class _Form:
 
 def skeleton(
     questions: Sequence[str], weights: Sequence[float] | None = None, rationale_example: str = ""
-) -> str | None:
+) -> Skeleton | None:
     """The program to complete for ``questions`` (each weighing ``weights[i]``, default 1).
 
     Forms are ordered by weight (ties keep the order of ``questions``); at most
@@ -95,12 +140,21 @@ def skeleton(
         for n, shape in enumerate(chosen):
             test = "else:" if n == len(chosen) - 1 else f"{'if' if n == 0 else 'elif'} form == {n}:"
             body += [f"    {test}", *_form_lines(shape.question, "        ")]
-    return TEMPLATE.format(
-        replace=REPLACE_ONE if len(chosen) == 1 else REPLACE_EACH,
-        number=_number_function(lengths),
-        body="\n".join(body),
-        rationale_example=rationale_example,
-    )
+    code = PROGRAM.format(number=_number_function(lengths), body="\n".join(body), rationale_example=rationale_example)
+    replace = REPLACE_ONE if len(chosen) == 1 else REPLACE_EACH
+    if rationale_example:
+        return Skeleton(code, WHOLE.format(program=code, replace=replace), answers_only=False)
+    # One line per form, named by its numbers only: shown one example line, the local teacher
+    # copied it for every skill ("answer = a + b * c"); shown each question's text beside its
+    # line ("State the final answer to ...: {a} - {b} ="), it answered that text with a number.
+    if len(chosen) == 1:
+        lines, these = f"answer = ...  # from {', '.join(_template(chosen[0].question)[0])}", "this line"
+    else:
+        lines = "\n".join(
+            f"answer = ...  # form {n}, from {', '.join(_template(f.question)[0])}" for n, f in enumerate(chosen)
+        )
+        these = f"these {len(chosen)} lines, one per form in this order"
+    return Skeleton(code, TEMPLATE.format(program=code, replace=replace, these=these, lines=lines))
 
 
 @dataclass
@@ -155,14 +209,19 @@ def _number_text(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
-def _form_lines(question: str, indent: str) -> list[str]:
-    """Draws, question and ``answer = ...`` for one form."""
+def _template(question: str) -> tuple[list[str], str]:
+    """The names of ``question``'s numbers (``a``, ``b``, ...) and its text as an f-string body."""
     text, names, last = "", [], 0
     for name, match in zip("abcdef", INTEGER.finditer(question), strict=False):
         names.append(name)
         text += _fstring_text(question[last : match.start()]) + "{" + name + "}"
         last = match.end()
-    text += _fstring_text(question[last:])
+    return names, text + _fstring_text(question[last:])
+
+
+def _form_lines(question: str, indent: str) -> list[str]:
+    """Draws, question and ``answer = ...`` for one form."""
+    names, text = _template(question)
     draws = f"{indent}{', '.join(names)} = {', '.join(['number(rng)'] * len(names))}"
     return [draws, f'{indent}question = f"{text}"', f"{indent}answer = ..."]
 

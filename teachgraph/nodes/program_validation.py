@@ -9,8 +9,9 @@ failing sample, which the writer shows the model for one bounded repair:
 4. every answer parses for the task (``answers_equal(a, a)``);
 5. the drawn questions pass dedup (against data accepted earlier) and decontamination;
 6. on a templated skill, the drawn questions keep the task's frames (:mod:`.question_forms`);
-7. an independent check of the answer code: the teacher answers a few drawn questions with its
-   own solution programs (the direct writer's check), and the generator must agree on most.
+7. an independent check of the answer code: the teacher answers a few drawn questions (one of each
+   question form first) with its own solution programs (the direct writer's check), and the
+   generator must agree on most; forms it disagrees on are never drawn.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from enum import StrEnum
 from teachgraph.nodes.decontamination import question_key
 from teachgraph.nodes.llm import NodeCalls, messages
 from teachgraph.nodes.program_contract import CheckPrograms, Draw, derive_seed, harness, parse_output, run_in_sandbox
-from teachgraph.nodes.question_forms import TaskFrames, frame
+from teachgraph.nodes.question_forms import TaskFrames, form, frame
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorStats
 from teachgraph.state import TeacherContext
@@ -194,23 +195,44 @@ def _check_answers(programs: list[str], n: int, ctx: TeacherContext) -> list[tup
     return [(r.result, "") if r.ok else ("", r.error[:80]) for r in results]
 
 
+#: Most questions one independent check asks (``CheckPrograms`` takes at most 8 programs).
+MAX_CHECKED = 8
+
+
+def _check_picks(draws: list[Draw], sample: int) -> list[Draw]:
+    """Distinct questions to check: one of each form first (a generator completed line by line can
+    get one form wrong and the rest right), then more up to ``sample``."""
+    distinct = list({question_key(d.question): d for d in draws}.values())
+    by_form: dict[str, Draw] = {}
+    for d in distinct:
+        by_form.setdefault(form(d.question), d)
+    first = list(by_form.values())
+    rest = [d for d in distinct if d not in first]
+    return (first + rest)[: min(max(sample, len(first)), MAX_CHECKED)]
+
+
 def independent_check(calls: NodeCalls, draws: list[Draw], *, skill: str) -> GeneratorVerdict:
-    """Stage 6: the teacher's own solution programs for a few draws must agree with the generator."""
+    """Stage 7: the teacher's own solution programs for a few draws must agree with the generator;
+    the forms they disagree on are recorded (``unchecked_forms``) and never drawn."""
     ctx = calls.runtime.context
     s = ctx.settings.programs
-    picked = list({question_key(d.question): d for d in draws}.values())[: s.check_sample]
+    picked = _check_picks(draws, s.check_sample)
     questions = "\n".join(f"{i}. {' '.join(d.question.split())[:400]}" for i, d in enumerate(picked, 1))
     prompt = messages(CHECK_SYSTEM, CHECK_USER.format(questions=questions, n=len(picked)))
     answer = calls.ask(CheckPrograms, prompt, skill=skill, purpose="independent check")
     verdict = GeneratorVerdict(GeneratorRejection.ACCEPTED)
     programs = answer.value.programs if answer.value is not None else []
-    agreed, disagreement = 0, ""
-    for d, (got, failed) in zip(picked, _check_answers(programs, len(picked), ctx), strict=False):
+    agreed, disagreement, unchecked = 0, "", []
+    results = _check_answers(programs, len(picked), ctx)
+    results += [("", "no program for it")] * (len(picked) - len(results))
+    for d, (got, failed) in zip(picked, results, strict=True):
         if got and ctx.task.answers_equal(got, d.answer):
             agreed += 1
-        elif not disagreement:
+            continue
+        unchecked.append(form(d.question))
+        if not disagreement:
             disagreement = f"{_shown(d)}; an independent solution gives {got[:60] or f'(its program failed: {failed})'}"
-    verdict.stats = GeneratorStats(checked=len(picked), agreed=agreed)
+    verdict.stats = GeneratorStats(checked=len(picked), agreed=agreed, unchecked_forms=sorted(set(unchecked)))
     needed = max(1, -(-int(s.check_agreement * 1000) * len(picked) // 1000))  # ceil without float error
     if agreed < needed:
         verdict.reason = GeneratorRejection.CHECK_DISAGREES
@@ -242,5 +264,11 @@ def validate_generator(
         off_task.stats = stats
         return off_task
     check = independent_check(calls, drawn, skill=skill)
-    check.stats = stats.model_copy(update={"checked": check.stats.checked, "agreed": check.stats.agreed})
+    check.stats = stats.model_copy(
+        update={
+            "checked": check.stats.checked,
+            "agreed": check.stats.agreed,
+            "unchecked_forms": check.stats.unchecked_forms,
+        }
+    )
     return check

@@ -25,9 +25,9 @@ from teachgraph.nodes.error_analysis import failure_columns, format_failure
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.nodes.policies import split_budget
 from teachgraph.nodes.program_contract import Draw, GeneratorReply, derive_seed, draw
-from teachgraph.nodes.program_skeleton import skeleton
+from teachgraph.nodes.program_skeleton import Skeleton, skeleton
 from teachgraph.nodes.program_validation import validate_generator
-from teachgraph.nodes.question_forms import TaskFrames
+from teachgraph.nodes.question_forms import TaskFrames, form
 from teachgraph.nodes.validation import eval_index
 from teachgraph.skills.generator import GeneratorRecord, source_hash
 from teachgraph.state import GeneratorUpdate, TeacherContext, WritingJob
@@ -64,6 +64,16 @@ Your previous generator:
 It failed validation ({reason}): {detail}
 {sample}
 Write a corrected generator."""
+#: The repair of a reply that gave only the skeleton's answer lines asks for the lines again (a
+#: whole program of six long forms ran past max_tokens and was cut off).
+REPAIR_LINES = """
+
+Your previous generator (its answer lines):
+{source}
+It failed validation ({reason}): {detail}
+{sample}
+Reply with the corrected lines: each an expression of that question's numbers (a, b, ...), never a
+number worked out by hand."""
 
 
 def shown_questions(job: WritingJob) -> tuple[list[str], list[float]]:
@@ -86,7 +96,7 @@ def answer_mix(job: WritingJob) -> AnswerMix:
     return AnswerMix.of([q.answer for q in job.task_questions] + [i.answer for i in job.style_examples])
 
 
-def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]) -> str:
+def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]) -> tuple[str, Skeleton | None]:
     errors = ""
     if job.errors:
         errors = (
@@ -105,7 +115,7 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
     rationale = ctx.settings.target_style == "rationale"
     rationale_example = ', "rationale": f"{a} = {b} * {a // b} + {a % b}."' if rationale else ""
     start = skeleton(*shown_questions(job), rationale_example=', "rationale": ...' if rationale else "")
-    return USER.format(
+    text = USER.format(
         skill=" / ".join(job.skill_path),
         description=f" — {job.description}" if job.description else "",
         errors=errors,
@@ -113,8 +123,9 @@ def _prompt(job: WritingJob, ctx: TeacherContext, retired: list[GeneratorRecord]
         solved=solved,
         rationale_field=', "rationale": ...' if rationale else "",
         rationale_text="; the rationale is one sentence that works it out" if rationale else "",
-        start=start or EXAMPLE.format(rationale_example=rationale_example),
+        start=start.prompt if start else EXAMPLE.format(rationale_example=rationale_example),
     )
+    return text, start
 
 
 def _trace_verdict(
@@ -147,7 +158,7 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
     ctx = runtime.context
     skill = "/".join(job.skill_path)
     retired = [g for g in job.generators if g.status == "too_easy"]
-    base = _prompt(job, ctx, retired)
+    base, start = _prompt(job, ctx, retired)
     frames = task_frames(job)
     if index:  # several generators per skill: ask for a different kind of question each time
         base += f"\nThis is generator {index + 1} for this skill: ask a different kind of question than the others."
@@ -158,7 +169,9 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
         answer = calls.ask(GeneratorReply, messages(SYSTEM, user), skill=skill, purpose=purpose)
         if answer.value is None:
             return records  # the model could not answer: a repair would not help
-        source = answer.value.source.strip()
+        reply = answer.value.source.strip()
+        completed = start.complete(reply) if start is not None else None  # a reply of only the answer lines
+        source = completed or reply
         digest = source_hash(source)
         verdict = validate_generator(calls, source, skill=skill, known=known, tag=digest, frames=frames)
         record = GeneratorRecord(
@@ -175,8 +188,11 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
         _trace_verdict(runtime, job, record, attempt, verdict.sample)
         if verdict.accepted:
             break
-        user = base + REPAIR.format(
-            source=source[:2000], reason=verdict.reason.value, detail=verdict.detail, sample=verdict.sample
+        user = base + (REPAIR_LINES if completed else REPAIR).format(
+            source=(reply if completed else source)[:2000],
+            reason=verdict.reason.value,
+            detail=verdict.detail,
+            sample=verdict.sample,
         )
     return records
 
@@ -190,7 +206,17 @@ def draw_distinct(
     taken: list[Draw] = []
     # seeds: draws used (kept, duplicates and errors up to the last kept one); surplus: drawn in
     # the last batch but not needed. Only the first count toward the generator's draws.
-    counts = {"seeds": 0, "duplicates": 0, "contaminated": 0, "off_task": 0, "errors": 0, "skewed": 0, "surplus": 0}
+    counts = {
+        "seeds": 0,
+        "duplicates": 0,
+        "contaminated": 0,
+        "off_task": 0,
+        "unchecked": 0,
+        "errors": 0,
+        "skewed": 0,
+        "surplus": 0,
+    }
+    unchecked = set(record.stats.unchecked_forms)
     index = eval_index(ctx)
     frames = task_frames(job)
     # Answers follow the task's mix where its answers repeat; otherwise no answer may fill more
@@ -242,6 +268,8 @@ def draw_distinct(
                 counts["contaminated"] += 1  # an eval item (small number ranges meet them): draw another
             elif not frames.on_task(d.question):
                 counts["off_task"] += 1  # a stored generator may predate the frames it is held to now
+            elif unchecked and form(d.question) in unchecked:
+                counts["unchecked"] += 1  # the independent check disagreed on this form
             elif not fits(d.answer):
                 counts["skewed"] += 1
             else:

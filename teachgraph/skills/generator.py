@@ -38,6 +38,8 @@ class GeneratorStats(BaseModel):
         agreed: How many of those the generator's answer agreed with.
         flagged: Validation draws that duplicate known data or overlap eval items.
         repaired: Whether the accepted source is the model's repair of a failed first version.
+        unchecked_forms: Question forms (:func:`teachgraph.nodes.question_forms.form`) on which
+            the independent check disagreed with the generator: drawing skips them.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -49,6 +51,7 @@ class GeneratorStats(BaseModel):
     agreed: Count = 0
     flagged: Count = 0
     repaired: bool = False
+    unchecked_forms: list[str] = Field(default_factory=list)
 
 
 class GeneratorRecord(BaseModel):

@@ -289,8 +289,8 @@ def test_raw_newlines_in_string_literals_are_escaped_again():
     assert escape_raw_newlines("def f(:\n") == "def f(:\n"  # other errors are left for the sandbox to report
 
 
-def _skeleton_program(start: str):
-    code = re.search(r"```python\n(.*?)```", start, flags=re.S).group(1).replace("answer = ...", "answer = 0")
+def _skeleton_program(start):
+    code = start.code.replace("answer = ...", "answer = 0")
     namespace: dict = {}
     exec(compile(code, "<skeleton>", "exec"), namespace)
     return namespace["generate"]
@@ -330,9 +330,9 @@ def test_skeleton_numbers_follow_the_task_digits_and_widen_only_when_too_few():
     assert set(digits) == {1, 2} and 0.5 < digits[1] / len(numbers) < 0.8  # shown: 8 of 12 have one digit
     assert max(numbers) <= 90 and min(numbers) >= 1  # 88 rounds up to 90; no 0 was shown
     one_digit = skeleton(["Calculate 6 - 9.", "Calculate 2 - 1."])  # 81 pairs: too few, a digit more
-    assert "(1, 9), (10, 99)" in one_digit and MIN_DISTINCT <= 99 * 99
+    assert "(1, 9), (10, 99)" in one_digit.code and MIN_DISTINCT <= 99 * 99
     many = skeleton(["Calculate 6 - 9 + 2.", "Calculate 2 - 1 * 3."])  # 729 triples: enough
-    assert "return rng.randint(1, 9)" in many
+    assert "return rng.randint(1, 9)" in many.code
 
 
 def test_skeleton_asks_the_forms_as_often_as_the_task_and_failures_weigh_more():
@@ -349,7 +349,7 @@ def test_skeleton_asks_the_forms_as_often_as_the_task_and_failures_weigh_more():
     start = skeleton(shown, weights)
     generate = _skeleton_program(start)
     forms = Counter(re.sub(r"\d+", "N", generate(Random(seed))["question"]) for seed in range(3000))
-    assert len(forms) == MAX_SKELETON_FORMS and "each `answer = ...`" in start
+    assert len(forms) == MAX_SKELETON_FORMS and "each `answer = ...`" in start.prompt
     assert "Calculate N + N * N." not in forms and "Calculate N + N + N." not in forms  # the last shown: left out
     assert abs(forms["Calculate N * N."] / forms["Calculate N - N."] - 2) < 0.4  # shown twice vs once
     assert abs(forms["Calculate N - N + N."] / forms["Calculate N - N."] - 2) < 0.4  # a failure weighs double
@@ -372,3 +372,72 @@ def test_no_answer_fills_more_than_its_share_of_a_quota(task, evaluated):
     assert len(out["examples"]) == 12 and answers["1000"] == 4
     [drawn] = [e["data"] for e in events if e["kind"] == "drawn"]
     assert drawn["skewed"] > 0 and drawn["kept"] == 12
+
+
+def test_a_reply_of_answer_lines_completes_the_skeleton():
+    """Copying the whole program back cost ~400 output tokens a generator; the answer lines do."""
+    from random import Random
+
+    from teachgraph.nodes.program_contract import GeneratorReply
+    from teachgraph.nodes.program_skeleton import skeleton
+
+    start = skeleton(["Calculate 6 - 1 + 2.", "Calculate 3 * 2.", "Calculate 5 * 5."])
+    assert start.answers_only and start.placeholders == 2
+    assert "answer = ...  # form 1, from a, b, c" in start.prompt
+    reply = GeneratorReply.from_text("Here:\n```python\nanswer = a * b\nanswer = a - b + c\n```")
+    namespace: dict = {}
+    exec(compile(start.complete(reply.source), "<generator>", "exec"), namespace)
+    for seed in range(20):
+        item = namespace["generate"](Random(seed))
+        assert str(eval(item["question"].removeprefix("Calculate ").rstrip("."))) == item["answer"]
+    assert GeneratorReply.from_text("answer = a * b\nanswer = a - b + c").source.startswith("answer")  # unfenced
+    assert start.complete("answer = a * b") is None  # one line for two forms: validated as written (and rejected)
+    assert start.complete(GOOD) is None  # a whole program stands as it is
+    whole = skeleton(["Calculate 6 - 1 + 2."], rationale_example=', "rationale": ...')
+    assert not whole.answers_only and whole.complete("answer = a - b + c") is None  # a rationale needs the program
+
+
+def test_answer_lines_that_fail_are_repaired_as_lines(task, evaluated):
+    """The repair shows the failed lines and asks for lines again, not for the whole program."""
+    from teachgraph.testing import completed_skeleton
+
+    def respond(messages: list[BaseMessage]) -> str:
+        text = "\n".join(str(m.content) for m in messages)
+        if "For each question, write a Python 3 program" in text:
+            return check_responder(messages)
+        lines = completed_skeleton(text.split("\n\nYour previous generator")[0])
+        if "Your previous generator" not in text:  # first try: every answer off by one
+            lines = "\n".join(f"{line} + 1" for line in lines.splitlines())
+        return f"```python\n{lines}\n```"
+
+    model = ScriptedChatModel(responses=[respond], mode="cycle", script_name="lines")
+    events: list[dict] = []
+    out = step(task, evaluated, model, events)
+    assert [(v["reason"], v["attempt"]) for v in verdicts(events)] == [("check_disagrees", 0), ("accepted", 1)]
+    repair = next(str(c[-1].content) for c in model.calls if "Your previous generator" in str(c[-1].content))
+    assert "(its answer lines):\nanswer = " in repair and "Reply with the corrected lines" in repair
+    assert "def generate" not in repair.split("Your previous generator")[1]
+    assert len(out["examples"]) == 6
+
+
+TWO_FORMS_ONE_WRONG = (
+    "def generate(rng):\n"
+    "    a, b = rng.randint(100, 999), rng.randint(10, 99)\n"
+    "    if rng.random() < 0.5:\n"
+    "        return {'question': f'What is {a} + {b}?', 'answer': str(a + b)}\n"
+    "    return {'question': f'What is {a} more than {b}?', 'answer': str(a - b)}\n"  # the check says a + b
+)
+
+
+def test_the_check_covers_every_form_and_a_form_it_disagrees_on_is_never_drawn(task, evaluated):
+    """Completed line by line, a generator can get one form wrong and the rest right."""
+    events: list[dict] = []
+    programs = {"validation_seeds": 8, "check_sample": 1, "check_agreement": 0.5}
+    out = step(task, evaluated, writer(TWO_FORMS_ONE_WRONG), events, quota=20, programs=programs)
+    [verdict] = verdicts(events)
+    # One question of each form is checked, though the sample asked for one question in all.
+    assert verdict["reason"] == "accepted" and verdict["stats"]["checked"] == 2 and verdict["stats"]["agreed"] == 1
+    assert verdict["stats"]["unchecked_forms"] == ["What is N more than N?"]
+    [drawn] = [e["data"] for e in events if e["kind"] == "drawn"]
+    assert drawn["unchecked"] > 0 and drawn["kept"] == 20
+    assert all("more than" not in ex.input for ex in out["examples"])
