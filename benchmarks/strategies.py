@@ -11,6 +11,7 @@ is resumed from its run directory (``benchmarks/results/runs/<suite>/<name>``) w
 
     .venv/bin/python benchmarks/strategies.py                  # arithmetic, local Qwen teacher (hours)
     .venv/bin/python benchmarks/strategies.py --suite gsm8k    # the real-data check
+    .venv/bin/python benchmarks/strategies.py --suite vqa      # images: the vision student, scene generators
     .venv/bin/python benchmarks/strategies.py --quick          # 1 iteration, small splits
     .venv/bin/python benchmarks/strategies.py --scripted       # scripted teacher + tiny student: plumbing
     .venv/bin/python benchmarks/strategies.py --only random_data skill_tree_llm --commit
@@ -53,6 +54,7 @@ RESULTS = Path(__file__).parent / "results"
 CONFIGS = {
     "arithmetic": Path(__file__).parent / "strategies.yaml",
     "gsm8k": Path(__file__).parent / "strategies_gsm8k.yaml",
+    "vqa": Path(__file__).parent / "strategies_vqa.yaml",
 }
 
 #: What the direct-writing engine can afford per iteration here: it spends ~300 output tokens per
@@ -81,6 +83,7 @@ STRATEGIES: dict[str, dict[str, Any] | None] = {
 SUITE_STRATEGIES = {
     "arithmetic": list(STRATEGIES),
     "gsm8k": ["no_training", "skill_tree_alternating", "skill_tree_no_state"],
+    "vqa": ["no_training", "random_data", "skill_tree_alternating", "skill_tree_no_state"],
 }
 
 
