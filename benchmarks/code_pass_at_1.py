@@ -24,8 +24,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from teachgraph.stats import accuracy_interval, compare_paired
-from teachgraph.tasks import load_task
+from benchmarks.run_outcomes import grouped_summary, run_outcomes
 
 
 def group_of(gold_skill: str | None) -> str:
@@ -40,32 +39,7 @@ def pass_at_1(run_dir: str | Path) -> dict[str, Any]:
         ValueError: the run has fewer than two test evaluations, or its outcomes do not match the
             task's test split (a different task configuration).
     """
-    run = Path(run_dir)
-    config = yaml.safe_load((run / "config.yaml").read_text())
-    metrics = json.loads((run / "metrics.json").read_text())
-    tests = [e["test"] for e in metrics.get("evaluations", []) if e.get("test")]
-    if len(tests) < 2:
-        raise ValueError(f"{run}: needs a test evaluation before and after training, found {len(tests)}")
-    instances = load_task(config["task"]).instances("test")
-    first, last = tests[0]["outcomes"], tests[-1]["outcomes"]
-    if not len(first) == len(last) == len(instances):
-        raise ValueError(f"{run}: {len(first)} outcomes for {len(instances)} test problems; not this task's split")
-    groups: dict[str, list[int]] = {}
-    for k, inst in enumerate(instances):
-        groups.setdefault(group_of(inst.gold_skill), []).append(k)
-    out: dict[str, Any] = {}
-    for name, rows in sorted(groups.items()):
-        before, after = "".join(first[k] for k in rows), "".join(last[k] for k in rows)
-        comparison = compare_paired(before, after)
-        out[name] = {
-            "n": len(rows),
-            "before": before.count("1") / len(rows),
-            "before_interval": accuracy_interval(before.count("1"), len(rows)),
-            "after": after.count("1") / len(rows),
-            "after_interval": accuracy_interval(after.count("1"), len(rows)),
-            "paired": comparison.model_dump(),
-        }
-    return out
+    return grouped_summary(run_outcomes(run_dir), lambda inst: group_of(inst.gold_skill))
 
 
 def main() -> None:

@@ -22,24 +22,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from teachgraph.stats import accuracy_interval, compare_paired, outcomes_string
+from benchmarks.run_outcomes import before_after_summary, grouped_summary, run_outcomes
+from teachgraph.stats import compare_paired, outcomes_string
 from teachgraph.tasks import load_task
-
-
-def _summary(before: str, after: str) -> dict[str, Any]:
-    n = len(before)
-    return {
-        "n": n,
-        "before": before.count("1") / n,
-        "before_interval": accuracy_interval(before.count("1"), n),
-        "after": after.count("1") / n,
-        "after_interval": accuracy_interval(after.count("1"), n),
-        "paired": compare_paired(before, after).model_dump(),
-    }
 
 
 def before_after(run_dir: str | Path) -> dict[str, Any]:
@@ -48,23 +35,13 @@ def before_after(run_dir: str | Path) -> dict[str, Any]:
     Raises:
         ValueError: fewer than two test evaluations, or outcomes that do not match the task's test split.
     """
-    run = Path(run_dir)
-    config = yaml.safe_load((run / "config.yaml").read_text())
-    metrics = json.loads((run / "metrics.json").read_text())
-    tests = [e["test"] for e in metrics.get("evaluations", []) if e.get("test")]
-    if len(tests) < 2:
-        raise ValueError(f"{run}: needs a test evaluation before and after training, found {len(tests)}")
-    instances = load_task(config["task"]).instances("test")
-    first, last = tests[0]["outcomes"], tests[-1]["outcomes"]
-    if not len(first) == len(last) == len(instances):
-        raise ValueError(f"{run}: {len(first)} outcomes for {len(instances)} test items; not this task's split")
-    out: dict[str, Any] = {"all": _summary(first, last), "per_skill": {}}
-    skills = sorted({str(i.gold_skill) for i in instances})
-    for skill in skills:
-        rows = [k for k, inst in enumerate(instances) if inst.gold_skill == skill]
-        out["per_skill"][skill] = _summary("".join(first[k] for k in rows), "".join(last[k] for k in rows))
-    out["accuracy_per_evaluation"] = [t["accuracy"] for t in tests]
-    out["run"] = run_summary(run, metrics)
+    outcomes = run_outcomes(run_dir)
+    out: dict[str, Any] = {
+        "all": before_after_summary(outcomes.first, outcomes.last),
+        "per_skill": grouped_summary(outcomes, lambda inst: str(inst.gold_skill)),
+    }
+    out["accuracy_per_evaluation"] = [t["accuracy"] for t in outcomes.tests]
+    out["run"] = run_summary(Path(run_dir), outcomes.metrics)
     return out
 
 
