@@ -24,6 +24,7 @@ from teachgraph.tasks.vqa.parsing import parse_question
 from teachgraph.tasks.vqa.programs import answer
 from teachgraph.testing import scene_generator_source, scripted_router
 from tests.graphs.conftest import run_teacher
+from tests.graphs.test_program_engine import verdicts
 
 SETTINGS = {
     "engine": "programs",
@@ -77,10 +78,6 @@ def step(scenes, failures, model, events, quota: int = 12) -> dict[str, Any]:
     )
 
 
-def _verdicts(events: list[dict]) -> list[dict]:
-    return [e["data"] for e in events if e["kind"] == "generator"]
-
-
 def test_scene_generator_fills_the_quota_with_answers_from_the_scene(scenes, failures):
     events: list[dict] = []
     model = writer("complete")
@@ -93,7 +90,7 @@ def test_scene_generator_fills_the_quota_with_answers_from_the_scene(scenes, fai
         assert ex.target == f"Answer: {ex.answer}"
         assert ex.provenance.generator and ex.provenance.seed is not None and ex.skill == "count"
     assert len({ex.input for ex in examples}) == 20 and len({ex.answer for ex in examples}) >= 2
-    [verdict] = _verdicts(events)
+    [verdict] = verdicts(events)
     assert verdict["accepted"] and verdict["stats"]["checked"] == 0 and verdict["stats"]["seeds"] == 10
     purposes = Counter(e["data"]["purpose"] for e in events if e["kind"] == "llm_call" and e["node"] == "data_writing")
     assert purposes == {"write generator": 1}  # no independent check: nothing model-written to check
@@ -160,7 +157,7 @@ def test_bad_scene_generators_are_rejected_with_their_reason(scenes, failures, s
     source = copying(scenes) if source == "copying" else source
     events: list[dict] = []
     out = step(scenes, failures, writer(source), events)
-    found = _verdicts(events)
+    found = verdicts(events)
     assert [v["reason"] for v in found] == [reason, reason], found
     assert fragment in found[0]["detail"]
     assert out["examples"] == []
@@ -170,7 +167,7 @@ def test_a_refused_generator_is_repaired_with_the_reason_shown(scenes, failures)
     events: list[dict] = []
     model = writer(AMBIGUOUS, "complete")
     out = step(scenes, failures, model, events)
-    assert [v["reason"] for v in _verdicts(events)] == ["refused", "accepted"]
+    assert [v["reason"] for v in verdicts(events)] == ["refused", "accepted"]
     repair = str(model.calls[1][-1].content)
     assert "It failed validation (refused)" in repair and "does not answer" in repair
     assert len(out["examples"]) == 12 and all(ex.accepted for ex in out["examples"])
