@@ -60,6 +60,12 @@ class ValidationSettings(Strict):
     min_mutants_killed: float = Field(
         default=0.5, ge=0, le=1, description="Code: share of those mutants the tests must fail."
     )
+    independent_solutions: bool = Field(
+        default=True,
+        description="Code: when a reference solution fails some of its own `assert CALL == VALUE` tests, ask "
+        "for a second solution written from the problem alone; if both return the same on every test input, "
+        "the failing tests take that value (the writer's arithmetic was wrong, not its solution).",
+    )
     ngram: int = Field(default=8, ge=3, description="n for n-gram decontamination.")
     contamination_threshold: float = Field(
         default=0.5, gt=0, le=1, description="Share of an eval item's n-grams that flags a copy."

@@ -112,6 +112,11 @@ class Provenance(Record):
     )
     generator: str | None = Field(default=None, description="Hash of the generator program that drew it, if any.")
     seed: int | None = Field(default=None, description="The seed the generator was drawn with.")
+    expectations: str | None = Field(
+        default=None,
+        description="Code: how disputed expected values of the tests were settled (or why not), "
+        "by an independently written solution.",
+    )
 
 
 class TrainingExample(Record):

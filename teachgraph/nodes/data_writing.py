@@ -6,7 +6,8 @@ writes the same). Only distinct questions count toward the quota: the single top
 duplicates and short batches, and anything beyond the quota is marked ``over_quota`` instead of
 dropped. The writer sees the questions accepted for the skill in earlier iterations. Every
 example carries its provenance. On a code task the writer asks for a problem, a reference
-solution and unit tests instead (:mod:`.code_writing`). (``teacher.engine: programs`` swaps this node for
+solution and unit tests instead (:mod:`.code_writing`), and tests whose expected values the solution
+disputes are settled by an independent solution (:mod:`.code_expectations`). (``teacher.engine: programs`` swaps this node for
 :mod:`.program_writing`, under the same node name.)
 """
 
@@ -24,6 +25,7 @@ from pydantic import BaseModel, Field, create_model
 
 from teachgraph.domain import EvaluatedInstance, Provenance, RejectionReason, TaskInstance, TrainingExample, Verdict
 from teachgraph.nodes import code_writing
+from teachgraph.nodes.code_expectations import settle_expectations
 from teachgraph.nodes.error_analysis import failure_columns, format_failure
 from teachgraph.nodes.llm import NodeCalls, messages, trace
 from teachgraph.skills import SkillForest
@@ -263,6 +265,8 @@ def data_writing(state: WritingInput, runtime: Runtime[TeacherContext]) -> dict[
         elif not example.input:
             example.verdict = Verdict(accepted=False, reason=RejectionReason.MALFORMED, detail="no question")
         examples.append(example)
+    if code:
+        examples = settle_expectations(examples, ctx, calls)
     report_written(calls, job, min(distinct, job.quota), "examples missing", over_quota=max(distinct - job.quota, 0))
     return calls.update(written=examples)
 

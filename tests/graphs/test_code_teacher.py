@@ -145,6 +145,58 @@ def test_code_examples_are_rejected_with_their_reasons(code_task, code_evaluated
     assert "### Tests" in prompts[0] and "test 1 of 5" in prompts[0]
 
 
+PARITY = "def parity(n):\n    return bin(n).count('1') % 2"
+
+
+def test_wrong_expected_values_are_settled_by_an_independent_solution(code_task, code_evaluated) -> None:
+    """The solution is right and the writer's values wrong: an independent solution that agrees on every
+    test input restates the failing tests; one that disagrees leaves the example to be rejected."""
+    asked: list[str] = []
+
+    def respond(messages: list[BaseMessage]) -> str:
+        prompt = str(messages[-1].content)
+        if "Solve this problem" not in prompt:
+            return "\n".join([
+                section("Write parity(n): 1 when n has an odd number of set bits, else 0.", PARITY,
+                        ["parity(3) == 0", "parity(7) == 0", "parity(1) == 1", "parity(8) == 1"]),
+                section("Write double(n) returning twice n.", "def double(n):\n    return n + n + 1",
+                        ["double(2) == 4", "double(0) == 0"]),  # the solution is wrong, not the tests
+                section("Write triple(n) returning three times n. Example: triple(5) -> 14", # a wrong example
+                        "def triple(n):\n    return 3 * n", ["triple(5) == 14", "triple(1) == 3"]),
+            ])  # fmt: skip
+        asked.append(prompt)
+        if "def parity(n)" in prompt:
+            return "```python\ndef parity(n):\n    return sum(int(c) for c in format(n, 'b')) & 1\n```"
+        return "```python\ndef double(n):\n    return 2 * n\n```"
+
+    events: list = []
+    out = run_teacher(
+        builders.skill_tree(policy=first_root(3)),
+        code_task,
+        code_evaluated,
+        router=scripted_router(data_writing=ScriptedChatModel(responses=[respond], mode="cycle", script_name="c")),
+        use_gold_skills=True,
+        events=events,
+    )
+    parity, double, triple = out["examples"][:3]
+    # Asked from the problem and the signature alone: neither the reference nor the tests.
+    assert len(asked) == 2 and "count('1')" not in asked[0] and "parity(7)" not in asked[0]
+    assert parity.accepted, parity.verdict
+    assert parity.tests == ["assert parity(3) == 0", "assert parity(7) == 1", "assert parity(1) == 1",
+                            "assert parity(8) == 1"]  # fmt: skip
+    assert "tests 2 of 4: expected values computed by the reference solution" in parity.provenance.expectations
+    assert "agreed on all 4 test inputs" in parity.provenance.expectations
+    assert double.verdict.reason is RejectionReason.FAILS_OWN_TESTS and double.tests[0] == "assert double(2) == 4"
+    assert "disagreed with the reference on 2 of 2 test inputs, first double(2): 5 vs 4" in (
+        double.provenance.expectations
+    )
+    # Restating triple(5) would leave the problem's worked example wrong: no second solution is asked.
+    assert triple.verdict.reason is RejectionReason.FAILS_OWN_TESTS
+    assert triple.provenance.expectations == "kept as written: the problem itself shows test 1's disputed value"
+    noted = [e["data"]["example_id"] for e in events if e["kind"] == "expectations"]
+    assert noted == [parity.id, double.id, triple.id]
+
+
 def test_code_example_runs_end_to_end_with_the_scripted_teacher(tmp_path) -> None:
     """examples/code.yaml, smoke preset, one iteration: code written, checked, trained on, and scored."""
     import json
