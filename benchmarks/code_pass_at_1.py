@@ -7,7 +7,7 @@ evaluation with the last item by item, with the statistics of the strategies ben
 (:mod:`teachgraph.stats`: Wilson intervals, paired bootstrap, McNemar exact).
 
     .venv/bin/python benchmarks/code_pass_at_1.py runs/code          # prints a table; --json for the data
-    .venv/bin/python benchmarks/code_pass_at_1.py runs/code --write  # also benchmarks/results/code_pass_at_1.json
+    .venv/bin/python benchmarks/code_pass_at_1.py runs/code --write  # also benchmarks/results/code_pass_at_1.json (--out)
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import json
 import platform
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,50 @@ def pass_at_1(run_dir: str | Path) -> dict[str, Any]:
     return grouped_summary(run_outcomes(run_dir), lambda inst: group_of(inst.gold_skill))
 
 
+# Why settling left an example as written, by a phrase of its note (teachgraph/nodes/code_expectations.py).
+KEPT = {
+    "disagreed": "independent solution disagreed",
+    "problem itself shows": "the problem shows the disputed value",
+    "literal": "value not a literal",
+    "no independent solution": "no independent solution",
+}
+
+
+def written_summary(run_dir: str | Path) -> dict[str, Any]:
+    """What the teacher wrote: examples per verdict, and what settling disputed expected values did
+    (``restated``: an independent solution agreed; otherwise why the example was kept as written)."""
+    examples = [
+        json.loads(line)
+        for path in sorted((Path(run_dir) / "data").glob("iter-*.jsonl"))
+        for line in path.read_text().splitlines()
+        if line.strip()
+    ]
+    verdicts = Counter((e.get("verdict") or {}).get("reason", "none") for e in examples)
+    settled: Counter[str] = Counter()
+    restated_and_accepted = 0
+    for e in examples:
+        note = (e.get("provenance") or {}).get("expectations") or ""
+        if note.startswith("kept as written"):
+            settled[next((why for key, why in KEPT.items() if key in note), "kept as written")] += 1
+        elif note:
+            settled["restated"] += 1
+            restated_and_accepted += bool((e.get("verdict") or {}).get("accepted"))
+    return {
+        "written": len(examples),
+        "verdicts": dict(verdicts.most_common()),
+        "expectations": dict(settled.most_common()),
+        "restated_and_accepted": restated_and_accepted,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir")
     parser.add_argument("--json", action="store_true", help="print the data as JSON")
-    parser.add_argument("--write", action="store_true", help="also write benchmarks/results/code_pass_at_1.json")
+    parser.add_argument("--write", action="store_true", help="also write the record (--out)")
+    parser.add_argument(
+        "--out", default=str(Path(__file__).parent / "results" / "code_pass_at_1.json"), help="where --write writes"
+    )
     args = parser.parse_args()
     result = pass_at_1(args.run_dir)
     if args.write:
@@ -57,14 +97,19 @@ def main() -> None:
             "commit": commit,
             "machine": f"{platform.machine()}, Python {platform.python_version()}, no GPU",
             "run_config": yaml.safe_load((run / "config.yaml").read_text()),
-            "run_metrics": {k: v for k, v in json.loads((run / "metrics.json").read_text()).items() if k != "evaluations"},
+            "run_metrics": {
+                k: v for k, v in json.loads((run / "metrics.json").read_text()).items() if k != "evaluations"
+            },
             "groups": result,
+            "written": written_summary(run),
         }
-        out = Path(__file__).parent / "results" / "code_pass_at_1.json"
+        out = Path(args.out)
         out.write_text(json.dumps(record, indent=2, default=str) + "\n")
     if args.json:
         print(json.dumps(result, indent=2))
         return
+    written = written_summary(args.run_dir)
+    print(f"written {written['written']}: {written['verdicts']}; expectations: {written['expectations']}")
     for name, r in result.items():
         p = r["paired"]
         print(

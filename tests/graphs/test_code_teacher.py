@@ -220,7 +220,10 @@ def test_code_example_runs_end_to_end_with_the_scripted_teacher(tmp_path) -> Non
     assert set(metrics["evaluations"][1]["test"]["per_skill"]) == {
         "algorithmic_code/count_bits", "algorithmic_code/letter_counting", "algorithmic_code/spell_backward"
     }  # fmt: skip
-    from benchmarks.code_pass_at_1 import pass_at_1
+    from benchmarks.code_pass_at_1 import pass_at_1, written_summary
+
+    written = written_summary(out)
+    assert written["written"] == len(examples) and written["verdicts"]["accepted"] == len(accepted)
 
     report = pass_at_1(out)  # what the note on a real run reports: pass@1 before/after, paired statistics
     assert set(report) == {"algorithmic_code"} and report["algorithmic_code"]["n"] == 12
