@@ -6,9 +6,10 @@ often right and its hand-computed expected values wrong (``caesar_decrypt('VGDQD
 the writer's model is asked once more, for a solution written from the problem alone (it sees
 neither the reference nor the tests). Both run on every test input in the sandbox; when they
 return the same everywhere, the failing tests are restated with that value and the example goes on
-to validation (stub, mutants, duplicates, contamination) like any other. When they disagree, or
-the problem text itself shows a disputed value as a worked example, the example is left as written
-and validation rejects it. Either way the example's provenance says
+to validation (stub, mutants, duplicates, contamination) like any other; a worked example in the
+problem text that shows a disputed value is corrected as well (or, when that value cannot be found
+exactly once, the example is left as written). When the solutions disagree, the example is left as
+written and validation rejects it. Either way the example's provenance says
 what happened (``expectations``).
 """
 
@@ -30,6 +31,7 @@ from teachgraph.tasks.code.expectations import (
     expectation_of,
     observe,
     restated,
+    restated_problem,
     stated_in,
 )
 
@@ -102,12 +104,8 @@ def settle_expectations(
 def _settle(
     ex: TrainingExample, failing: list[int], entry: str, ctx: TeacherContext, calls: NodeCalls
 ) -> TrainingExample:
-    problem = teacher_text(ctx.task, ex.input)
-    stated = [k for k in failing if stated_in(problem, _expectation(ex.tests[k]))]
-    if stated:
-        # Restating the test would leave the problem's own worked example wrong.
-        return _noted(ex, calls, f"kept as written: the problem itself shows test {stated[0] + 1}'s disputed value")
-    prompt = USER.format(signature=signature(ex.answer, entry), problem=problem)
+    problem = ex.input
+    prompt = USER.format(signature=signature(ex.answer, entry), problem=teacher_text(ctx.task, problem))
     answer = calls.ask(IndependentSolution, messages(SYSTEM, prompt), skill=ex.skill, purpose="independent solution")
     if answer.value is None:
         return _noted(ex, calls, "kept as written: no independent solution (the model's reply was unusable)")
@@ -126,18 +124,25 @@ def _settle(
             f"{len(disagree)} of {len(checked)} test inputs, first {e.call}: {_shown(a)} vs {_shown(b)}",
         )
     observed = {k: a for (k, _), a in zip(checked, mine, strict=True)}
-    tests = list(ex.tests)
+    tests, shown = list(ex.tests), []
     for k in failing:
         new = restated(_expectation(ex.tests[k]), observed[k])
         if new is None:
             return _noted(ex, calls, f"kept as written: test {k + 1}'s value cannot be written as a literal")
         tests[k] = new
+        if stated_in(problem, _expectation(ex.tests[k])):
+            # The problem shows the writer's value as a worked example: it is corrected too, or kept.
+            fixed = restated_problem(problem, ex.tests[k], observed[k])
+            if fixed is None:
+                return _noted(ex, calls, f"kept as written: the problem shows test {k + 1}'s value, not found once")
+            problem, shown = fixed, [*shown, k + 1]
     numbers = ", ".join(str(k + 1) for k in failing)
+    also = f" (and in the problem's worked example of test {', '.join(map(str, shown))})" if shown else ""
     return _noted(
-        ex.model_copy(update={"tests": tests}),
+        ex.model_copy(update={"tests": tests, "input": problem}),
         calls,
-        f"tests {numbers} of {len(tests)}: expected values computed by the reference solution (the writer's were "
-        f"wrong); an independent solution ({answer.model}) agreed on all {len(checked)} test inputs",
+        f"tests {numbers} of {len(tests)}: expected values computed by the reference solution{also}, the "
+        f"writer's were wrong; an independent solution ({answer.model}) agreed on all {len(checked)} test inputs",
     )
 
 

@@ -162,11 +162,13 @@ def test_wrong_expected_values_are_settled_by_an_independent_solution(code_task,
                 section("Write double(n) returning twice n.", "def double(n):\n    return n + n + 1",
                         ["double(2) == 4", "double(0) == 0"]),  # the solution is wrong, not the tests
                 section("Write triple(n) returning three times n. Example: triple(5) -> 14", # a wrong example
-                        "def triple(n):\n    return 3 * n", ["triple(5) == 14", "triple(1) == 3"]),
+                        "def triple(n):\n    return 3 * n", ["triple(5) == 14", "triple(1) == 3", "triple(0) == 0"]),
             ])  # fmt: skip
         asked.append(prompt)
         if "def parity(n)" in prompt:
             return "```python\ndef parity(n):\n    return sum(int(c) for c in format(n, 'b')) & 1\n```"
+        if "def triple(n)" in prompt:
+            return "```python\ndef triple(n):\n    return n * 3\n```"
         return "```python\ndef double(n):\n    return 2 * n\n```"
 
     events: list = []
@@ -180,7 +182,7 @@ def test_wrong_expected_values_are_settled_by_an_independent_solution(code_task,
     )
     parity, double, triple = out["examples"][:3]
     # Asked from the problem and the signature alone: neither the reference nor the tests.
-    assert len(asked) == 2 and "count('1')" not in asked[0] and "parity(7)" not in asked[0]
+    assert len(asked) == 3 and "count('1')" not in asked[0] and "parity(7)" not in asked[0]
     assert parity.accepted, parity.verdict
     assert parity.tests == ["assert parity(3) == 0", "assert parity(7) == 1", "assert parity(1) == 1",
                             "assert parity(8) == 1"]  # fmt: skip
@@ -190,9 +192,11 @@ def test_wrong_expected_values_are_settled_by_an_independent_solution(code_task,
     assert "disagreed with the reference on 2 of 2 test inputs, first double(2): 5 vs 4" in (
         double.provenance.expectations
     )
-    # Restating triple(5) would leave the problem's worked example wrong: no second solution is asked.
-    assert triple.verdict.reason is RejectionReason.FAILS_OWN_TESTS
-    assert triple.provenance.expectations == "kept as written: the problem itself shows test 1's disputed value"
+    # The problem's worked example showed the writer's wrong value: corrected with the test.
+    assert triple.accepted, triple.verdict
+    assert triple.tests == ["assert triple(5) == 15", "assert triple(1) == 3", "assert triple(0) == 0"]
+    assert triple.input.startswith("Write triple(n) returning three times n. Example: triple(5) -> 15")
+    assert "(and in the problem's worked example of test 1)" in triple.provenance.expectations
     noted = [e["data"]["example_id"] for e in events if e["kind"] == "expectations"]
     assert noted == [parity.id, double.id, triple.id]
 

@@ -9,6 +9,7 @@ from teachgraph.tasks.code.expectations import (
     expectation_of,
     observe,
     restated,
+    restated_problem,
     stated_in,
 )
 
@@ -54,3 +55,17 @@ def test_a_problem_that_shows_the_disputed_value_is_recognised() -> None:
     assert stated_in(problem, Expectation("caesar_decrypt('VGDQD GZUD', 3)", "'YKHEV GZUB'"))
     assert not stated_in(problem, Expectation("caesar_decrypt('PDA PSK IA', 3)", "'TDA QQU JA'"))
     assert not stated_in("Write f(x). Example: f(1.5) -> 0", Expectation("f(1)", "0"))  # 1 is not 1.5
+
+
+def test_a_worked_example_in_the_problem_is_corrected_only_where_found_once() -> None:
+    test = "assert caesar_decrypt('VGDQD GZUD', 3) == 'YKHEV GZUB'"
+    right = Observed("k", "'SDANA DWRA'")
+    quoted = "Example: caesar_decrypt('VGDQD GZUD', 3) -> 'YKHEV GZUB'"
+    assert restated_problem(quoted, test, right) == "Example: caesar_decrypt('VGDQD GZUD', 3) -> 'SDANA DWRA'"
+    bare = 'Example: caesar_decrypt("VGDQD GZUD", 3) returns YKHEV GZUB.'
+    assert restated_problem(bare, test, right) == 'Example: caesar_decrypt("VGDQD GZUD", 3) returns SDANA DWRA.'
+    assert restated_problem("f([1, 2]) == [2, 1]", "assert f([1,2]) == [2,1]", Observed("k", "[1, 2]")) == (
+        "f([1, 2]) == [1, 2]"
+    )
+    assert restated_problem("Example: f(14) -> 14", "assert f(14) == 14", Observed("k", "15")) is None  # twice
+    assert restated_problem("Example: f(3) -> 14", "assert f(3) == 14", Observed("k", "<obj>")) is None

@@ -15,13 +15,22 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from teachgraph.sandbox import Sandbox
 from teachgraph.tasks.code.harness import Suite, run_suites
 
-__all__ = ["MAX_VALUE_CHARS", "Expectation", "Observed", "expectation_of", "observe", "restated", "stated_in"]
+__all__ = [
+    "MAX_VALUE_CHARS",
+    "Expectation",
+    "Observed",
+    "expectation_of",
+    "observe",
+    "restated",
+    "restated_problem",
+    "stated_in",
+]
 
 MAX_VALUE_CHARS = 160  # a longer value is compared (by hash) but never written into a test
 _MARK = "@@value@@"
@@ -56,9 +65,8 @@ class Observed:
         return bool(self.key)
 
 
-def expectation_of(test: str) -> Expectation | None:
-    """``CALL == EXPECTED`` of a one-statement ``assert`` test whose one side is a call, else ``None``
-    (``assert abs(f(x) - 1) < 1e-9`` and tests with setup lines are left as written)."""
+def _sides(test: str) -> tuple[ast.expr, ast.expr] | None:
+    """(call, expected) nodes of ``assert CALL == EXPECTED`` (either order), else ``None``."""
     try:
         tree = ast.parse(test)
     except (SyntaxError, ValueError):
@@ -71,9 +79,14 @@ def expectation_of(test: str) -> Expectation | None:
     left, right = compare.left, compare.comparators[0]
     if isinstance(right, ast.Call) and not isinstance(left, ast.Call):
         left, right = right, left
-    if not isinstance(left, ast.Call):
-        return None
-    return Expectation(ast.unparse(left), ast.unparse(right))
+    return (left, right) if isinstance(left, ast.Call) else None
+
+
+def expectation_of(test: str) -> Expectation | None:
+    """``CALL == EXPECTED`` of a one-statement ``assert`` test whose one side is a call, else ``None``
+    (``assert abs(f(x) - 1) < 1e-9`` and tests with setup lines are left as written)."""
+    sides = _sides(test)
+    return Expectation(ast.unparse(sides[0]), ast.unparse(sides[1])) if sides else None
 
 
 def _observed(status: str, detail: str) -> Observed:
@@ -114,6 +127,12 @@ def restated(expectation: Expectation, observed: Observed) -> str | None:
     return f"assert {expectation.call} == {observed.value}"
 
 
+def _occurrences(text: str, literal: str) -> Iterator[re.Match[str]]:
+    """Where ``literal`` stands on its own in ``text``: not inside a word or a longer number
+    (``1`` is not in ``12`` nor in ``1.5``; a full stop after it is punctuation)."""
+    return re.finditer(r"(?<!\w)(?<!\d\.)" + re.escape(literal) + r"(?!\w)(?!\.\d)", text)
+
+
 def _constants(source: str) -> list[str]:
     try:
         tree = ast.parse(source, mode="eval")
@@ -129,6 +148,36 @@ def stated_in(text: str, expectation: Expectation) -> bool:
     wanted = _constants(expectation.call) + _constants(expectation.expected)
 
     def shown(constant: str) -> bool:
-        return re.search(r"(?<![\w.])" + re.escape(constant) + r"(?![\w.])", text) is not None
+        return next(_occurrences(text, constant), None) is not None
 
     return bool(wanted) and all(shown(c) for c in wanted)
+
+
+def _shown_forms(test: str, expected: ast.expr, value: str) -> list[tuple[str, str]]:
+    """(how the problem may show the writer's value, what to show instead), longest first."""
+    forms = {ast.get_source_segment(test, expected) or "", ast.unparse(expected)}
+    pairs = [(form, value) for form in forms if form]
+    new = ast.literal_eval(value)
+    if isinstance(expected, ast.Constant) and isinstance(expected.value, str) and isinstance(new, str):
+        old = expected.value
+        pairs += [(f'"{old}"', f'"{new}"'), (old, new)] if old.strip() else []
+    return sorted(set(pairs), key=lambda p: -len(p[0]))
+
+
+def restated_problem(problem: str, test: str, observed: Observed) -> str | None:
+    """``problem`` with its worked example of ``test`` showing the observed value instead of the
+    writer's, or ``None`` when the writer's value is not found exactly once (then nothing is changed:
+    a guess could rewrite the wrong number)."""
+    sides = _sides(test)
+    if sides is None or restated(Expectation(ast.unparse(sides[0]), ""), observed) is None:
+        return None
+    assert observed.value is not None
+    spans: list[tuple[int, int, str]] = []
+    for old, new in _shown_forms(test, sides[1], observed.value):
+        for hit in _occurrences(problem, old):
+            if not any(a <= hit.start() < b or a < hit.end() <= b for a, b, _ in spans):
+                spans.append((hit.start(), hit.end(), new))
+    if len(spans) != 1:
+        return None
+    start, end, new = spans[0]
+    return problem[:start] + new + problem[end:]
