@@ -3,7 +3,8 @@
 For a (sub)skill with a quota the node either re-draws from the generators stored on its forest
 node (exploit: new seeds, no LLM call) or asks the writer model for a generator (a skill without
 one: new subskills, first iterations, retired generators), validates it stage by stage
-(:mod:`.program_validation`), repairs it once with the error and a failing sample, and fills the
+(:mod:`.program_validation`), repairs it once with the error and a failing sample (a repair that
+returns the same program keeps its verdict, with no second validation or check call), and fills the
 quota by drawing with fresh seeds: one LLM call yields as many examples as the quota asks.
 Only distinct questions count toward the quota: duplicates, and draws that happen to be eval
 items, are replaced by further draws (and counted in the ``drawn`` trace event).
@@ -209,8 +210,13 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
         # (the local teacher redefines described helpers, wrongly: a place() that never returned).
         source = f"{written}\n\n\n{prelude.strip()}\n" if prelude else written  # what runs, and is stored
         digest = source_hash(source)
+        earlier = next((r for r in records if r.hash == digest), None)
         if miscounted:  # nothing to run: ask for the lines again, not for a whole program
             verdict = GeneratorVerdict(GeneratorRejection.NO_SOURCE, miscounted)
+        elif earlier is not None:  # the repair is the rejected program again: no second check call
+            verdict = GeneratorVerdict(
+                GeneratorRejection(earlier.reason), f"unchanged by the repair: {earlier.detail}", stats=earlier.stats
+            )
         else:
             verdict = validate_generator(calls, source, skill=skill, known=known, tag=digest, frames=frames)
         record = GeneratorRecord(

@@ -131,6 +131,10 @@ def test_bad_generators_are_rejected_with_their_own_reason(task, evaluated, sour
     assert [v["reason"] for v in found] == [reason, reason]  # the first version and its one repair
     assert [v["attempt"] for v in found] == [0, 1] and not any(v["accepted"] for v in found)
     assert all(v["detail"] for v in found)
+    # The repair is the same program: its verdict stands, without validating (or checking) it again.
+    assert found[1]["detail"].startswith("unchanged by the repair: ")
+    purposes = Counter(e["data"]["purpose"] for e in events if e["kind"] == "llm_call" and e["node"] == "data_writing")
+    assert purposes["independent check"] <= 1
     assert out["examples"] == []
     forest = SkillForest.from_data(out["forest"])
     [record] = forest.node(forest.roots()[0]).generators  # the same source twice is one record
