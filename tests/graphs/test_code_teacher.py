@@ -108,6 +108,19 @@ def test_reply_sections_parse_into_examples_with_one_test_per_assert() -> None:
         CodeBatch.from_text("def f(): pass")
 
 
+def test_a_tests_block_cut_off_at_max_tokens_keeps_the_asserts_before_the_cut() -> None:
+    """A 1.5B writer runs on with asserts until max_tokens: the last one is cut mid-statement."""
+    text = section("Write rev(s) returning s backward.", "def rev(s):\n    return s[::-1]",
+                   ["rev('ab') == 'ba'", "rev('') == ''", "rev('abc') == 'cba'"])  # fmt: skip
+    cut = text.rstrip().removesuffix("```").rstrip() + "\nassert rev('abcd') == 'dc"  # no closing fence either
+    [example] = CodeBatch.from_text(cut).examples
+    assert example.tests == ["assert rev('ab') == 'ba'", "assert rev('') == ''", "assert rev('abc') == 'cba'"]
+    from teachgraph.tasks.code import split_tests
+
+    assert split_tests("assert f(1 ==") == ["assert f(1 =="]  # nothing parses: one test, which validation rejects
+    assert split_tests("x = f(2)\nassert x == 4\nassert f(") == ["x = f(2)\nassert x == 4"]
+
+
 def test_code_examples_are_rejected_with_their_reasons(code_task, code_evaluated) -> None:
     prompts: list[str] = []
 

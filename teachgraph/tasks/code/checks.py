@@ -45,13 +45,28 @@ class CodeVerdict:
         return self.reason is RejectionReason.ACCEPTED
 
 
+def _parsed_prefix(block: str) -> tuple[str, ast.Module] | None:
+    """The longest run of ``block``'s first lines that parses, with its tree: a reply cut off at
+    ``max_tokens`` ends mid-statement (``assert f('abc')`` then nothing), and the asserts before
+    the cut are still good tests."""
+    lines = block.splitlines()
+    for end in range(len(lines), 0, -1):
+        text = "\n".join(lines[:end])
+        try:
+            return text, ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+    return None
+
+
 def split_tests(block: str) -> list[str]:
     """A block of test code as separate tests: one per top-level statement, setup lines joined to the
-    next ``assert`` (``x = f(2)`` then ``assert x == 4`` is one test). Unparsable text stays one test."""
-    try:
-        tree = ast.parse(block)
-    except (SyntaxError, ValueError):
+    next ``assert`` (``x = f(2)`` then ``assert x == 4`` is one test). A block whose end does not
+    parse (cut off) keeps the statements before it; one of which nothing parses stays one test."""
+    parsed = _parsed_prefix(block)
+    if parsed is None:
         return [block] if block.strip() else []
+    block, tree = parsed
     tests, pending = [], []
     for stmt in tree.body:
         pending.append(ast.get_source_segment(block, stmt) or ast.unparse(stmt))
