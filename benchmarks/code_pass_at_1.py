@@ -84,6 +84,7 @@ def main() -> None:
     parser.add_argument("run_dir")
     parser.add_argument("--json", action="store_true", help="print the data as JSON")
     parser.add_argument("--write", action="store_true", help="also write the record (--out)")
+    parser.add_argument("--run-commit", help="commit of the code that made the run (default: the checkout's HEAD)")
     parser.add_argument(
         "--out", default=str(Path(__file__).parent / "results" / "code_pass_at_1.json"), help="where --write writes"
     )
@@ -94,7 +95,8 @@ def main() -> None:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
         record = {
             "command": "python benchmarks/code_pass_at_1.py " + " ".join(sys.argv[1:]),
-            "commit": commit,
+            "commit": args.run_commit or commit,
+            "written_by_commit": commit,
             "machine": f"{platform.machine()}, Python {platform.python_version()}, no GPU",
             "run_config": yaml.safe_load((run / "config.yaml").read_text()),
             "run_metrics": {
