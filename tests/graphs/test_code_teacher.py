@@ -176,6 +176,8 @@ def test_wrong_expected_values_are_settled_by_an_independent_solution(code_task,
                         ["double(2) == 4", "double(0) == 0"]),  # the solution is wrong, not the tests
                 section("Write triple(n) returning three times n. Example: triple(5) -> 14", # a wrong example
                         "def triple(n):\n    return 3 * n", ["triple(5) == 14", "triple(1) == 3", "triple(0) == 0"]),
+                section("Write parity(n): 1 when n has an odd number of set bits, else 0.", PARITY,
+                        ["parity(3) == 0", "parity(7) == 0", "parity(1) == 1", "parity(8) == 1"]),  # written twice
             ])  # fmt: skip
         asked.append(prompt)
         if "def parity(n)" in prompt:
@@ -186,14 +188,14 @@ def test_wrong_expected_values_are_settled_by_an_independent_solution(code_task,
 
     events: list = []
     out = run_teacher(
-        builders.skill_tree(policy=first_root(3)),
+        builders.skill_tree(policy=first_root(4)),
         code_task,
         code_evaluated,
         router=scripted_router(data_writing=ScriptedChatModel(responses=[respond], mode="cycle", script_name="c")),
         use_gold_skills=True,
         events=events,
     )
-    parity, double, triple = out["examples"][:3]
+    parity, double, triple, again = out["examples"][:4]
     # Asked from the problem and the signature alone: neither the reference nor the tests.
     assert len(asked) == 3 and "count('1')" not in asked[0] and "parity(7)" not in asked[0]
     assert parity.accepted, parity.verdict
@@ -210,6 +212,9 @@ def test_wrong_expected_values_are_settled_by_an_independent_solution(code_task,
     assert triple.tests == ["assert triple(5) == 15", "assert triple(1) == 3", "assert triple(0) == 0"]
     assert triple.input.startswith("Write triple(n) returning three times n. Example: triple(5) -> 15")
     assert "(and in the problem's worked example of test 1)" in triple.provenance.expectations
+    # The repeated example is settled like the first, without a fourth call, and rejected as a duplicate.
+    assert again.tests == parity.tests and again.provenance.expectations == parity.provenance.expectations
+    assert again.verdict.reason is RejectionReason.DUPLICATE
     noted = [e["data"]["example_id"] for e in events if e["kind"] == "expectations"]
     assert noted == [parity.id, double.id, triple.id]
 
