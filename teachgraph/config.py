@@ -106,6 +106,11 @@ class ProgramEngineSettings(Strict):
         description="Retire a generator (its draws rejected as too easy) when the student's probe accuracy reaches this.",
     )
     draws_per_process: int = Field(default=40, ge=1, description="Seeds drawn per sandbox process.")
+    top_up: bool = Field(
+        default=True,
+        description="Refill a step's shortfall (a (sub)skill with no valid generator) by drawing more from the "
+        "generators that worked, those under the same root skill first (no LLM call; provenance action 'top_up').",
+    )
     max_refused_share: float = Field(
         default=0.5,
         ge=0,

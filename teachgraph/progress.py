@@ -58,6 +58,10 @@ class Progress:
                     f"  iter {it} data_writing {event.get('skill')}: {data['written']}/{data['quota']} written"
                     + (f", shortfall {data['shortfall']}" if data.get("shortfall") else "")
                 )
+        elif kind == "top_up":
+            c(
+                f"  iter {it} top_up: {data.get('filled')} of a shortfall of {data.get('shortfall')} drawn from working generators"
+            )
         elif kind == "verdict":
             self._verdicts[data["reason"]] += 1
         elif kind == "failure":
@@ -98,7 +102,9 @@ class Progress:
                 f"{e['test']['accuracy']:.3f}" if "test" in e else "-",
                 str(r.get("accepted", "-")),
                 ", ".join(f"{k} {v}" for k, v in r.get("rejected", {}).items()) or "-",
-                f"{r['teacher_input_tokens']:,} / {r['teacher_output_tokens']:,}" if "teacher_input_tokens" in r else "-",
+                f"{r['teacher_input_tokens']:,} / {r['teacher_output_tokens']:,}"
+                if "teacher_input_tokens" in r
+                else "-",
                 format_cost(r.get("teacher_cost_usd"), (r.get("ledger") or {}).get("unpriced_models", ())),
             )
         self.console.print(table)
@@ -118,7 +124,9 @@ class Progress:
                 f"cost {format_cost(cost['cost_usd'], cost.get('unpriced_models', ()))}  [dim]({nodes})[/]"
             )
             if cost.get("unpriced_models"):
-                self.console.print(f"[yellow]no price for[/] {', '.join(cost['unpriced_models'])} (set prices: in the config)")
+                self.console.print(
+                    f"[yellow]no price for[/] {', '.join(cost['unpriced_models'])} (set prices: in the config)"
+                )
         paused = metrics.get("paused_for_review")
         if paused:
             self.console.print(

@@ -10,7 +10,9 @@ left out, so the teacher sees the task's questions but never the student's resul
 
 ``engine`` picks the ``data_writing`` node: ``"examples"`` (the writer model writes each
 example) or ``"programs"`` (it writes generator programs that are validated and drawn from,
-:mod:`teachgraph.nodes.program_writing`), which adds ``difficulty_probe`` after validation.
+:mod:`teachgraph.nodes.program_writing`), which adds ``top_up`` before validation (a branch's
+shortfall drawn from the generators that worked, :mod:`teachgraph.nodes.program_top_up`) and
+``difficulty_probe`` after it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from teachgraph.nodes.difficulty_probe import difficulty_probe
 from teachgraph.nodes.error_analysis import error_analysis
 from teachgraph.nodes.policies import Policy
 from teachgraph.nodes.policy import make_policy_node, route_after_policy
+from teachgraph.nodes.program_top_up import top_up
 from teachgraph.nodes.program_writing import program_writing
 from teachgraph.nodes.review import human_review
 from teachgraph.nodes.skill_induction import skill_induction
@@ -72,7 +75,12 @@ def _base(with_state: bool, review: bool = False, engine: str = "examples") -> S
     graph.add_edge(START, "observe")
     graph.add_node("data_writing", WRITERS[engine], input_schema=WritingInput)
     graph.add_node("validation", validation)
-    graph.add_edge("data_writing", "validation")
+    if engine == "programs":  # the branches' shortfall, drawn from the generators that worked
+        graph.add_node("top_up", top_up)
+        graph.add_edge("data_writing", "top_up")
+        graph.add_edge("top_up", "validation")
+    else:
+        graph.add_edge("data_writing", "validation")
     # After validation: a person's review (an interrupt; see nodes/review.py), then, for the
     # program engine, the student's difficulty probe of the generators that survived.
     last = "validation"

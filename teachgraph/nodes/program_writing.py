@@ -244,9 +244,16 @@ def author_generator(calls: NodeCalls, job: WritingJob, known: set[str], index: 
 
 
 def draw_distinct(
-    runtime: Runtime[TeacherContext], job: WritingJob, record: GeneratorRecord, quota: int, seen: set[str]
+    runtime: Runtime[TeacherContext],
+    job: WritingJob,
+    record: GeneratorRecord,
+    quota: int,
+    seen: set[str],
+    purpose: str = "draw",
 ) -> tuple[list[Draw], dict[str, int]]:
-    """Draw until ``quota`` new distinct questions (or the round limit); ``seen`` is extended."""
+    """Draw until ``quota`` new distinct questions (or the round limit); ``seen`` is extended.
+    ``purpose`` salts the seeds, so a second draw from one generator in a step (the top-up)
+    gets new seeds rather than the first draw's questions again."""
     ctx = runtime.context
     skill = "/".join(job.skill_path)
     taken: list[Draw] = []
@@ -291,7 +298,7 @@ def draw_distinct(
         batch = math.ceil(need * 1.2 / max(kept_rate, 0.1)) + 2
         before = len(taken)
         seeds = [
-            derive_seed(ctx.settings.seed, skill, record.hash, job.iteration, "draw", i)
+            derive_seed(ctx.settings.seed, skill, record.hash, job.iteration, purpose, i)
             for i in range(computed, computed + batch)
         ]
         computed += batch
@@ -348,11 +355,13 @@ def draw_distinct(
         error=error,
         first_seed=taken[0].seed if taken else None,
         answer_mix=mix.followed,
+        purpose=purpose,
     )
     return taken, counts
 
 
-def _example(ctx: TeacherContext, job: WritingJob, record: GeneratorRecord, d: Draw) -> TrainingExample:
+def example_from_draw(ctx: TeacherContext, job: WritingJob, record: GeneratorRecord, d: Draw) -> TrainingExample:
+    """The training example of one draw, with its provenance (generator, seed, the job's action)."""
     skill = "/".join(job.skill_path)
     rationale = d.rationale if ctx.settings.target_style == "rationale" and d.rationale else None
     return TrainingExample(
@@ -395,7 +404,7 @@ def program_writing(state: dict[str, Any], runtime: Runtime[TeacherContext]) -> 
     drawn: dict[str, GeneratorRecord] = {}
     for record in active:
         taken, counts = draw_distinct(runtime, job, record, shares[record.hash], seen)
-        examples += [_example(ctx, job, record, d) for d in taken]
+        examples += [example_from_draw(ctx, job, record, d) for d in taken]
         drawn[record.hash] = record.model_copy(update={"draws": record.draws + counts["seeds"]})
     updates = [drawn.pop(r.hash, r) for r in updates] + list(drawn.values())
     why = "(no valid generator)" if not active else "(generators ran out of distinct questions)"

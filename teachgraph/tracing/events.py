@@ -27,6 +27,7 @@ EventKind = Literal[
     "subskills",  # subskills proposed
     "quotas",  # data quota per (sub)skill
     "written",  # examples written for one (sub)skill
+    "top_up",  # program engine: a step's shortfall drawn from the generators that worked
     "verdict",  # one example's validation verdict
     "review",  # what a person changed about one example at review (teacher.review)
     "reviewed",  # one review's summary: approved, rejected, edited
