@@ -14,6 +14,7 @@ trace event says who was short, by how much, and which generators filled it.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -28,13 +29,6 @@ from teachgraph.state import GeneratorUpdate, TeacherContext, TeacherState, Writ
 
 NODE = "top_up"
 ACTION = "top_up"
-
-
-def _written_per_skill(written: list[TrainingExample]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for ex in written:
-        counts[ex.skill] = counts.get(ex.skill, 0) + 1
-    return counts
 
 
 def _donors(
@@ -57,20 +51,15 @@ def plan_top_up(
 ) -> tuple[dict[str, int], dict[str, int], dict[str, tuple[WritingJob, GeneratorRecord]]]:
     """Who is short (skill -> shortfall) and how many extra draws each donor generator makes
     (hash -> count); a shortfall with no donor stays unfilled."""
-    per_skill = _written_per_skill(written)
-    shortfalls = {
-        "/".join(j.skill_path): j.quota - per_skill.get("/".join(j.skill_path), 0)
-        for j in jobs
-        if j.quota > per_skill.get("/".join(j.skill_path), 0)
-    }
+    per_skill = Counter(ex.skill for ex in written)
+    short_jobs = [j for j in jobs if j.quota > per_skill["/".join(j.skill_path)]]
+    shortfalls = {"/".join(j.skill_path): j.quota - per_skill["/".join(j.skill_path)] for j in short_jobs}
     donors = _donors(jobs, updates, set(shortfalls))
-    extra: dict[str, int] = {}
-    for skill, shortfall in shortfalls.items():
-        root = skill.split("/")[0]
-        same_root = [h for h, (job, _) in donors.items() if job.skill_path[0] == root]
+    extra: Counter[str] = Counter()
+    for job in short_jobs:
+        same_root = [h for h, (donor, _) in donors.items() if donor.skill_path[0] == job.skill_path[0]]
         givers = same_root or list(donors)
-        for digest, n in split_budget(dict.fromkeys(givers, 1.0), shortfall).items():
-            extra[digest] = extra.get(digest, 0) + n
+        extra.update(split_budget(dict.fromkeys(givers, 1.0), shortfalls["/".join(job.skill_path)]))
     return shortfalls, {h: n for h, n in extra.items() if n}, donors
 
 
