@@ -20,6 +20,7 @@ __all__ = [
     "FAMILIES",
     "RELATIONS",
     "RELATION_MARGIN",
+    "RELATION_WORDS",
     "Family",
     "ObjectSet",
     "Relation",
@@ -39,7 +40,8 @@ FAMILIES: tuple[Family, ...] = get_args(Family)
 #: Centres closer than this on a relation's axis make the relation too close to call.
 RELATION_MARGIN = 10
 
-_RELATION_WORDS: dict[Relation, str] = {
+#: How a question words each relation (the questions and the starting programs share it).
+RELATION_WORDS: dict[Relation, str] = {
     "left_of": "to the left of",
     "right_of": "to the right of",
     "above": "above",
@@ -196,7 +198,7 @@ def noun_phrase(ref: ObjectSet, *, plural: bool = False) -> str:
     words = [w for w in (ref.size, ref.color) if w] + [noun + ("s" if plural else "")]
     phrase = " ".join(words)
     if ref.anchor is not None and ref.relation is not None:
-        phrase += f" {_RELATION_WORDS[ref.relation]} the {noun_phrase(ref.anchor)}"
+        phrase += f" {RELATION_WORDS[ref.relation]} the {noun_phrase(ref.anchor)}"
     return phrase
 
 
@@ -217,5 +219,5 @@ def question_text(question: SceneQuestion) -> str:
     if family == "spatial":
         if question.relation is None:
             raise ValueError("a spatial question needs a relation")
-        return f"Is the {noun_phrase(s)} {_RELATION_WORDS[question.relation]} the {noun_phrase(o)}?"
+        return f"Is the {noun_phrase(s)} {RELATION_WORDS[question.relation]} the {noun_phrase(o)}?"
     return f"Is there a {noun_phrase(s)} {question.connective} a {noun_phrase(o)}?"

@@ -16,19 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from teachgraph.tasks.vqa.programs import RELATION_MARGIN, ObjectSet, Relation, SceneQuestion
+from teachgraph.tasks.vqa.programs import RELATION_MARGIN, RELATION_WORDS, ObjectSet, Relation, SceneQuestion
 from teachgraph.tasks.vqa.scene import CANVAS, COLORS, OBJECT_GAP, RADIUS, SHAPES, SIZES
 
 __all__ = ["MAX_FORMS", "helpers", "starting_program"]
 
 #: Most question forms one starting program asks (each a branch).
 MAX_FORMS = 3
-_WORDS: dict[Relation, str] = {
-    "left_of": "to the left of",
-    "right_of": "to the right of",
-    "above": "above",
-    "below": "below",
-}
 # When subject ``s`` is in this relation to anchor ``a`` (centres RELATION_MARGIN apart on the axis).
 _HOLDS: dict[Relation, str] = {
     "left_of": "{a}['x'] - {s}['x'] >= " + str(RELATION_MARGIN),
@@ -109,7 +103,7 @@ def _phrase(ref: ObjectSet, var: str, *, plural: bool, placed: bool, names: Call
         candidates = f"[o for o in unique(objects, {_keys(ref.anchor)!r}, {var}){condition}]"
         lines.append(f"{anchor} = rng.choice({candidates} or objects)")
         phrase = _phrase(ref.anchor, anchor, plural=False, placed=True, names=names, lines=lines)
-        text += f" {_WORDS[ref.relation]} the {phrase}"
+        text += f" {RELATION_WORDS[ref.relation]} the {phrase}"
     return text
 
 
